@@ -1,0 +1,33 @@
+"""The labels that mark everything the course creates, and the one query that finds it all."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+__all__ = ["COURSE", "KIND", "SESSION", "STANDIN", "course_filter", "course_labels", "session_id"]
+
+COURSE = "org.portside.course"
+KIND = "org.portside.kind"
+SESSION = "org.portside.session"
+STANDIN = "org.portside.standin"
+
+_SESSION = os.environ.get("PORTSIDE_SESSION") or uuid.uuid4().hex[:12]
+
+
+def session_id() -> str:
+    """An id shared by everything this Python process creates."""
+    return _SESSION
+
+
+def course_labels(kind: str, **extra: str) -> dict[str, str]:
+    """Labels for a container, network or volume the course creates."""
+    return {COURSE: "true", KIND: kind, SESSION: _SESSION, **{f"org.portside.{k}": v for k, v in extra.items()}}
+
+
+def course_filter(session: str | None = None) -> dict[str, list[str]]:
+    """A docker-py ``filters`` dict matching course resources (of one session, if given)."""
+    labels = [f"{COURSE}=true"]
+    if session:
+        labels.append(f"{SESSION}={session}")
+    return {"label": labels}
