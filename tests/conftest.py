@@ -1,0 +1,56 @@
+"""Test-session plumbing: the suite fails if the course left anything behind on the engine.
+
+Notebook kernels run in other processes (with their own session ids), so the check
+compares what carries the course label before and after the run, and removes only
+what appeared during it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+_before: set[str] = set()
+
+
+def _course_resources() -> dict[str, Any]:
+    from portside.engine import client
+    from portside.labels import course_filter
+
+    cli = client()
+    found: dict[str, Any] = {}
+    for container in cli.containers.list(all=True, filters=course_filter()):
+        found[f"container {container.name}"] = container
+    for network in cli.networks.list(filters=course_filter()):
+        found[f"network {network.name}"] = network
+    for volume in cli.volumes.list(filters=course_filter()):
+        found[f"volume {volume.name}"] = volume
+    # Anonymous volumes (an image's VOLUME, e.g. registry:2's /var/lib/registry) cannot carry labels:
+    # one left dangling means a container was removed without its volume.
+    for volume in cli.volumes.list(filters={"dangling": True}):
+        if len(volume.name) == 64 and not (volume.attrs.get("Labels") or {}):
+            found[f"anonymous volume {volume.name[:12]}"] = volume
+    return found
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _before.update(_course_resources())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any course container, network or volume (or an anonymous volume) created during it is left."""
+    left = {name: obj for name, obj in _course_resources().items() if name not in _before}
+    if not left:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    message = "The course left these behind (now removed): " + "; ".join(sorted(left))
+    if reporter is not None:
+        reporter.write_line(message, red=True, bold=True)
+    for name in sorted(left, key=lambda n: not n.startswith("container")):  # containers first
+        obj = left[name]
+        try:
+            obj.remove(force=True) if not name.startswith("network") else obj.remove()
+        except Exception:  # already gone
+            pass
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
