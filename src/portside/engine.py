@@ -132,7 +132,7 @@ def _start_dockerd(say: Callable[[str], None]) -> docker.DockerClient:
             hint="Install Docker Engine yourself (`apt-get install docker.io`), start it, then run the command again.")
     say(f"Starting dockerd in the background (log: {log})…")
     with open(log, "ab") as out:
-        subprocess.Popen(  # noqa: S603 - a fixed command
+        subprocess.Popen(
             ["dockerd", "--pidfile", str(pidfile)], stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
         )

@@ -1,0 +1,155 @@
+"""The ``portside`` command line: set-up, doctor, images, tools, labs and clean-up."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from .errors import PortsideError
+
+__all__ = ["main"]
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def _say(message: str) -> None:
+    console.print(message)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="portside")
+def cli() -> None:
+    """Portside: a hands-on course on container registries and image distribution."""
+
+
+@cli.command()
+@click.option("--offline", is_flag=True, default=None, help="Never try to pull; build stand-ins instead.")
+@click.option("--no-tools", is_flag=True, help="Skip cosign/syft/trivy.")
+def setup(offline: bool | None, no_tools: bool) -> None:
+    """Make sure an engine answers, the course images exist and the tools are installed."""
+    from .engine import ensure_engine
+    from .images import ensure as ensure_images
+    from .images import format_table as image_table
+    from .tools import ensure as ensure_tools
+    from .tools import format_table as tool_table
+
+    found = ensure_engine(say=_say)
+    _say(f"[green]✔[/] Docker {found.server_version} (API {found.api_version}) answers at {found.address}")
+    click.echo(image_table(ensure_images(offline=offline, say=_say)))
+    if not no_tools:
+        click.echo(tool_table(ensure_tools(say=_say)))
+
+
+@cli.command()
+@click.option("--port", default=8888, show_default=True, help="Port for JupyterLab (on 127.0.0.1).")
+def start(port: int) -> None:
+    """Start JupyterLab on the lessons (prints the URL with its token)."""
+    from .paths import project_root
+
+    root = project_root() or Path.cwd()
+    jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or shutil.which("jupyter")
+    if jupyter is None:
+        raise PortsideError("JupyterLab is not installed in this environment.", hint="Run `make setup` first.")
+    argv = [jupyter, "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+            f"--ServerApp.root_dir={root}", "--ServerApp.default_url=/lab/tree/notebooks/00-setup.ipynb"]
+    if os.geteuid() == 0:
+        argv.append("--allow-root")
+    os.execv(jupyter, argv)
+
+
+@cli.command()
+def doctor() -> None:
+    """Check the engine, images, tools and disk; say what to fix."""
+    from .doctor import doctor as run_doctor
+
+    report = run_doctor()
+    table = Table(show_header=True, header_style="bold", box=None)
+    for column in ("", "area", "what", "state"):
+        table.add_column(column)
+    mark = {"ok": "[green]✔[/]", "warn": "[yellow]![/]", "fail": "[red]✘[/]"}
+    for check in report.checks:
+        state = check.detail + (f"\n[italic]→ {check.fix}[/]" if check.fix and check.status != "ok" else "")
+        table.add_row(mark[check.status], check.area, check.name, state)
+    console.print(table)
+    console.print("[green]Ready for the course.[/]" if report.ok else "[red]Not ready yet: fix the ✘ lines.[/]")
+    sys.exit(0 if report.ok else 1)
+
+
+@cli.group()
+def images() -> None:
+    """The course images (pulled, or built offline as stand-ins)."""
+
+
+@images.command("ensure")
+@click.option("--offline", is_flag=True, default=None, help="Never try to pull; build stand-ins instead.")
+@click.option("--no-progress", is_flag=True, help="No progress bars.")
+def images_ensure(offline: bool | None, no_progress: bool) -> None:
+    """Make every course image present: pull it, or build a stand-in from Debian packages."""
+    from .images import ensure, format_table
+
+    click.echo(format_table(ensure(offline=offline, progress=not no_progress, say=_say)))
+
+
+@images.command("status")
+def images_status() -> None:
+    """Show which course images are present and how they were made (exit 1 if one is missing)."""
+    from .images import format_table, status
+
+    found = status()
+    click.echo(format_table(found))
+    sys.exit(1 if any(image.state == "missing" for image in found) else 0)
+
+
+@cli.group()
+def tools() -> None:
+    """The command-line tools: cosign, syft, trivy."""
+
+
+@tools.command("ensure")
+@click.argument("names", nargs=-1)
+def tools_ensure(names: tuple[str, ...]) -> None:
+    """Find or install cosign, syft and trivy (into the course tools folder); exit 1 if one is missing."""
+    from .tools import ensure, format_table
+
+    found = ensure(list(names) or None, say=_say)
+    click.echo(format_table(found))
+    sys.exit(0 if all(tool.ok for tool in found) else 1)
+
+
+@tools.command("status")
+def tools_status() -> None:
+    """Show each tool's version and where it was found (exit 1 if one is missing)."""
+    from .tools import format_table, status
+
+    found = status()
+    click.echo(format_table(found))
+    sys.exit(0 if all(tool.ok for tool in found) else 1)
+
+
+@cli.command()
+def cleanup() -> None:
+    """Remove every container, network and volume the course created."""
+    from .cleanup import cleanup as run_cleanup
+
+    removed = run_cleanup()
+    _say(f"Removed — {str(removed).removeprefix('Left behind — ')}" if removed else str(removed))
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning Portside errors into a clear message and exit code 2."""
+    try:
+        cli(standalone_mode=True)
+    except PortsideError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

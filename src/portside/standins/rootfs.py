@@ -1,0 +1,175 @@
+"""The ``debian:bookworm-slim`` and ``python:3.11-slim-bookworm`` stand-ins, made with mmdebstrap.
+
+``mmdebstrap --variant=minbase`` installs Debian's essential packages plus apt
+into an empty folder and packs it as a tarball; ``docker import`` turns that into
+a one-layer image. That is, in essence, how the official Debian images are made.
+
+Three things keep it quick and small:
+
+* a shared apt cache (``.portside/debs/bookworm/archives``) is copied in before
+  and out after each run, so a package is downloaded once, ever;
+* the python image is built *on top of* the Debian root file system (the
+  ``--variant=custom`` recipe from mmdebstrap's manual), so the essential packages
+  are unpacked and configured once for both images;
+* like the official slim images, dpkg is told to skip documentation, manual pages
+  and translations (``/etc/dpkg/dpkg.cfg.d/portside-slim``).
+
+Building needs root (mmdebstrap's ``root`` mode) and a Debian archive in the
+machine's apt sources; the archive address is read from ``/etc/apt``.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import time
+from pathlib import Path
+
+from .. import debian
+from ..errors import ImageUnavailable, ToolError
+from ..paths import state_dir
+from ..proc import run, which
+from .base import SUITE, Say, asset, build_dir, docker_import, label_changes, standin_labels
+
+__all__ = ["PYTHON_PACKAGES", "base_rootfs", "build_debian", "build_python", "mmdebstrap"]
+
+#: what the python image adds to the Debian one
+PYTHON_PACKAGES = ("python3", "python3-pip", "python3-venv")
+
+_HOOKS = Path("/usr/share/mmdebstrap/hooks")
+_BASE_MAX_AGE = 24 * 3600  # reuse a Debian root file system this young (like debian.py's apt lists)
+_DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_PYTHON_PATH = "/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"  # /usr/local/bin/python first
+_HINT = ("mmdebstrap needs root and this machine's Debian archive (see /etc/apt); its last lines are "
+         "above. Where Docker Hub is reachable, `docker pull` the official image instead.")
+
+
+def mmdebstrap(say: Say) -> str:
+    """The ``mmdebstrap`` command; installed from Debian with apt-get when missing (root only)."""
+    found = which("mmdebstrap")
+    if found:
+        return found
+    if os.geteuid() != 0 or which("apt-get") is None:
+        raise ImageUnavailable(
+            "Building the Debian-based stand-in images needs mmdebstrap, which is not installed.",
+            hint="As root on Debian/Ubuntu run `apt-get install mmdebstrap` (or `make setup`), then run the "
+                 "command again; or pull the official images where Docker Hub is reachable.")
+    say("  installing Debian's mmdebstrap package (apt-get)…")
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-qq", "mmdebstrap"]  # with Recommends (gpg, mount, …), as verified
+    try:
+        run(install, env=env, timeout=900, what="apt-get install mmdebstrap")
+    except ToolError:  # stale package lists are the usual cause: refresh once and retry
+        run(["apt-get", "update", "-qq"], env=env, timeout=600, what="apt-get update")
+        run(install, env=env, timeout=900, what="apt-get install mmdebstrap")
+    return which("mmdebstrap") or "mmdebstrap"
+
+
+def _fast_tmpdir() -> str | None:
+    """``/dev/shm`` when it is a roomy tmpfs that allows devices and executables (3x faster unpacking)."""
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+        stats = os.statvfs("/dev/shm")
+    except OSError:
+        return None
+    for line in mounts:
+        fields = line.split()
+        if len(fields) >= 4 and fields[1] == "/dev/shm" and fields[2] == "tmpfs":
+            options = fields[3].split(",")
+            roomy = stats.f_bavail * stats.f_frsize >= 2 * 1024**3
+            if roomy and "noexec" not in options and "nodev" not in options and os.access("/dev/shm", os.W_OK):
+                return "/dev/shm"
+    return None
+
+
+def _run_mmdebstrap(args: list[str], *, out: Path, work: Path, say: Say) -> dict[str, str]:
+    """Run mmdebstrap with the shared cache and slimming hooks; return the installed package versions."""
+    if os.geteuid() != 0:
+        raise ImageUnavailable("Building the Debian-based stand-in images needs root (mmdebstrap's root mode).",
+                               hint="Run `sudo portside images ensure`, or pull the official images.")
+    command = mmdebstrap(say)
+    cache = state_dir("debs", SUITE, "archives")
+    sources = work / "debian.list"
+    sources.write_text(debian.suite_sources_line(SUITE))
+    versions = work / "packages.tsv"
+    q = shlex.quote
+    archives = '"$1/var/cache/apt/archives"'
+    hooks = [
+        f"--setup-hook=mkdir -p {archives} && cp -a {q(str(cache))}/. {archives}/",
+        f"--customize-hook=find {archives} -maxdepth 1 -name '*.deb' -exec cp -an -t {q(str(cache))} {{}} +",
+        f'--customize-hook=sh {q(str(asset("slim-rootfs.sh")))} "$1"',
+        f"--customize-hook=chroot \"$1\" dpkg-query -W -f='${{Package}}\\t${{Version}}\\n' > {q(str(versions))}"
+        f' && cp "$1/etc/debian_version" {q(str(work / "debian_version"))}',
+    ]
+    partial = out.with_name(out.name + ".part")
+    env = {"TMPDIR": tmp} if (tmp := _fast_tmpdir()) else {}
+    try:
+        run([command, "--mode=root", "--format=tar", "--skip=essential/unlink", "--dpkgopt=force-unsafe-io",
+             '--aptopt=Acquire::Languages "none"', *args, *hooks, SUITE, str(partial), str(sources)],
+            env=env, timeout=1200, what="mmdebstrap", hint=_HINT)
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return dict(line.split("\t", 1) for line in versions.read_text().splitlines() if "\t" in line)
+
+
+def base_rootfs(say: Say, *, reuse: bool = True) -> tuple[Path, dict[str, str], str]:
+    """A slim Debian root file system tarball, its package versions and its ``/etc/debian_version``.
+
+    Made with ``mmdebstrap --variant=minbase``; a tarball younger than a day is reused
+    (the python stand-in is built on top of it).
+    """
+    work = state_dir("build", "debian-rootfs")
+    tarball, versions_file, release = work / "rootfs.tar", work / "packages.tsv", work / "debian_version"
+    fresh = tarball.is_file() and time.time() - tarball.stat().st_mtime < _BASE_MAX_AGE
+    if not (reuse and fresh and versions_file.is_file() and release.is_file()):
+        say(f"  mmdebstrap --variant=minbase {SUITE} (Debian's essential packages + apt)…")
+        merged_usr = _HOOKS / "merged-usr"  # /usr merged by symlinks, without the usrmerge package (and perl)
+        slim_cfg, target = shlex.quote(str(asset("dpkg-slim.cfg"))), '"$1/etc/dpkg/dpkg.cfg.d"'
+        args = ["--variant=minbase", f"--setup-hook=mkdir -p {target} && cp {slim_cfg} {target}/portside-slim"]
+        if merged_usr.is_dir():
+            args.insert(1, f"--hook-dir={merged_usr}")
+        _run_mmdebstrap(args, out=tarball, work=work, say=say)
+    versions = dict(line.split("\t", 1) for line in versions_file.read_text().splitlines() if "\t" in line)
+    return tarball, versions, release.read_text().strip()
+
+
+def _pick(versions: dict[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    return {name: versions[name] for name in names if name in versions}
+
+
+def build_debian(image: str, say: Say) -> str:
+    """Build the ``debian:bookworm-slim`` stand-in as ``image``; return the image id."""
+    tarball, versions, release = base_rootfs(say)
+    say(f"  docker import {tarball.name} as {image}…")
+    labels = standin_labels(image, main="base-files",
+                            versions=_pick(versions, ("base-files", "libc6", "dpkg", "apt", "bash")),
+                            what=f"Debian {release} minbase, {len(versions)} packages")
+    changes = [*label_changes(labels), f"ENV PATH={_DEFAULT_PATH}", 'CMD ["bash"]']
+    return docker_import(tarball, image, changes=changes)
+
+
+def build_python(image: str, say: Say) -> str:
+    """Build the ``python:3.11-slim-bookworm`` stand-in as ``image`` (Debian's Python 3.11); return the id."""
+    base, _, release = base_rootfs(say)
+    work = build_dir(image)
+    tarball = work / "rootfs.tar"
+    say(f"  mmdebstrap on top of it: {', '.join(PYTHON_PACKAGES)}…")
+    q = shlex.quote
+    versions = _run_mmdebstrap(
+        ["--variant=custom", f"--include={','.join(PYTHON_PACKAGES)}",
+         f'--setup-hook=tar -C "$1" --exclude=./dev -xf {q(str(base))}',
+         f'--customize-hook=sh {q(str(asset("python-rootfs.sh")))} "$1"'],
+        out=tarball, work=work, say=say)
+    python = versions.get("python3.11", "")
+    upstream = python.split("-", 1)[0]  # 3.11.2-6+deb12u6 -> 3.11.2
+    labels = standin_labels(
+        image, main="python3.11",
+        versions=_pick(versions, ("python3.11", "python3-pip", "python3-venv", "python3-setuptools", "base-files")),
+        what=f"Python {upstream} on Debian {release} minbase, {len(versions)} packages")
+    env = {"PATH": _PYTHON_PATH, "LANG": "C.UTF-8", "PYTHON_VERSION": upstream}
+    changes = [*label_changes(labels), *(f"ENV {key}={value}" for key, value in env.items()), 'CMD ["python3"]']
+    say(f"  docker import {tarball.name} as {image}…")
+    image_id = docker_import(tarball, image, changes=changes)
+    tarball.unlink(missing_ok=True)
+    return image_id
