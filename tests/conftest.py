@@ -14,6 +14,15 @@ import pytest
 _before: set[str] = set()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the learner's lab progress out of the test run (nbval kernels inherit the environment)."""
+    import os
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="portside-test-progress-")
+    os.environ["PORTSIDE_PROGRESS"] = os.path.join(folder, "progress.json")
+
+
 def _course_resources() -> dict[str, Any]:
     from portside.engine import client
     from portside.labels import course_filter

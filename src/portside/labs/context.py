@@ -1,0 +1,273 @@
+"""The live environment of one lab, found from any process.
+
+A lab runs its own registry container, labelled ``org.portside.lab=SLUG``. The
+notebook kernel that started it and a terminal running ``portside lab check SLUG``
+both build a :class:`LabContext` the same way: find the container by its label, read
+its published port, and read the lab's credentials from the lab's state folder
+(``state_dir("labs", SLUG)``; the password file is readable by its owner only).
+
+Predicates receive a ``LabContext`` and look at live state through it: the registry
+API (:meth:`LabContext.client`), the engine (:attr:`LabContext.docker`) and the
+lab's work folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import docker.errors
+
+from ..engine import client as docker_client
+from ..errors import PortsideError
+from ..labels import COURSE
+from ..paths import state_dir
+
+if TYPE_CHECKING:
+    import docker
+    import docker.models.containers
+
+    from ..registry_client import Manifest, RegistryClient
+    from .model import Lab
+
+__all__ = ["LAB_LABEL", "LabContext", "LabNotRunning", "LabState", "find_container"]
+
+#: the label that ties a container to its lab
+LAB_LABEL = "org.portside.lab"
+_REGISTRY_PORT = "5000/tcp"
+
+
+class LabNotRunning(PortsideError):
+    """A lab was asked for that has not been started on this machine."""
+
+
+def find_container(slug: str) -> docker.models.containers.Container | None:
+    """The lab's registry container (running or not), or ``None``."""
+    found = docker_client().containers.list(
+        all=True, filters={"label": [f"{COURSE}=true", f"{LAB_LABEL}={slug}"]})
+    running = [c for c in found if c.status == "running"]
+    return (running or found or [None])[0]
+
+
+def _published_port(container: docker.models.containers.Container) -> int | None:
+    ports = (container.attrs.get("NetworkSettings") or {}).get("Ports") or {}
+    bindings = ports.get(_REGISTRY_PORT) or []
+    for binding in bindings:
+        if binding.get("HostPort"):
+            return int(binding["HostPort"])
+    return None
+
+
+class LabState:
+    """The files a lab keeps in its state folder.
+
+    ``credentials.json`` (mode 0600) holds the generated passwords, ``registry.json``
+    the last known port and TLS settings, ``facts.json`` what ``setup`` recorded for
+    the predicates (e.g. the digest of an image it pushed), ``work/`` is scratch space
+    for the tasks.
+    """
+
+    def __init__(self, slug: str) -> None:
+        self.slug = slug
+        self.folder = state_dir("labs") / slug  # created when something is written
+
+    def _read(self, name: str) -> dict[str, Any]:
+        path = self.folder / name
+        if not path.is_file():
+            return {}
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+
+    def _write(self, name: str, data: Mapping[str, Any], *, private: bool = False) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / name
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=2, sort_keys=True)
+        os.replace(tmp, path)
+
+    @property
+    def started(self) -> bool:
+        return (self.folder / "registry.json").is_file()
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in self._read("credentials.json").items()}
+
+    @credentials.setter
+    def credentials(self, users: Mapping[str, str]) -> None:
+        self._write("credentials.json", users, private=True)
+
+    @property
+    def registry(self) -> dict[str, Any]:
+        return self._read("registry.json")
+
+    @registry.setter
+    def registry(self, data: Mapping[str, Any]) -> None:
+        self._write("registry.json", data)
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        return self._read("facts.json")
+
+    def remember(self, **facts: Any) -> None:
+        """Record facts for the predicates (JSON values)."""
+        self._write("facts.json", {**self.facts, **facts})
+
+    def forget_facts(self) -> None:
+        (self.folder / "facts.json").unlink(missing_ok=True)
+
+    @property
+    def ca_file(self) -> Path:
+        return self.folder / "ca.pem"
+
+    @property
+    def workdir(self) -> Path:
+        path = self.folder / "work"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def clear_workdir(self) -> None:
+        shutil.rmtree(self.folder / "work", ignore_errors=True)
+
+    def remove(self) -> None:
+        """Delete the whole state folder (credentials included)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class LabContext:
+    """Everything a predicate or a ``solve`` step may use.
+
+    ``running`` is False when the lab's container is gone or stopped; the address is
+    then the last known one, so a check reports "registry unreachable" instead of
+    failing to start.
+    """
+
+    lab: Lab
+    port: int
+    tls: bool
+    users: Mapping[str, str]
+    running: bool
+    state: LabState
+    _clients: dict[str | None, RegistryClient] = field(default_factory=dict, repr=False, compare=False)
+    _answers: dict[tuple[str, str, str], object] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def discover(cls, lab: Lab) -> LabContext:
+        """Find the lab's registry (by label) and its credentials (from the state folder)."""
+        state = LabState(lab.slug)
+        try:
+            container = find_container(lab.slug)
+        except docker.errors.DockerException as err:
+            raise PortsideError(f"Could not list the lab's containers: {err}") from None
+        saved = state.registry
+        port = _published_port(container) if container is not None and container.status == "running" else None
+        running = port is not None
+        if port is None:
+            if not saved.get("port"):
+                raise LabNotRunning(
+                    f"Lab {lab.slug} is not running on this machine.",
+                    hint=f'Start it in its notebook (`portside.labs.start("{lab.slug}")`) '
+                         f"or run `portside lab reset {lab.slug}`.")
+            port = int(saved["port"])
+        return cls(lab=lab, port=port, tls=bool(saved.get("tls", lab.tls)), users=state.credentials,
+                   running=running, state=state)
+
+    # -- addresses -----------------------------------------------------------------------------------
+    @property
+    def address(self) -> str:
+        """``localhost:PORT``: what image references use."""
+        return f"localhost:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.address}"
+
+    def ref(self, repository: str, tag: str | None = None, digest: str | None = None) -> str:
+        """A full reference in the lab's registry: ``localhost:PORT/REPO[:TAG][@DIGEST]``."""
+        return f"{self.address}/{repository}" + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+
+    # -- credentials ---------------------------------------------------------------------------------
+    @property
+    def user(self) -> str | None:
+        """The lab's main user (the one the learner logs in as)."""
+        return self.lab.users[0] if self.lab.users else None
+
+    @property
+    def password(self) -> str | None:
+        """The main user's password. Never print it: pass it to the login call instead."""
+        return self.users.get(self.user) if self.user else None
+
+    def password_for(self, user: str) -> str:
+        try:
+            return self.users[user]
+        except KeyError:
+            raise PortsideError(f"Lab {self.lab.slug} has no user {user!r}.") from None
+
+    @property
+    def ca_file(self) -> Path | None:
+        return self.state.ca_file if self.tls and self.state.ca_file.is_file() else None
+
+    # -- clients -------------------------------------------------------------------------------------
+    def client(self, username: str | None = None) -> RegistryClient:
+        """A registry API client logged in as ``username`` (default: the lab's main user).
+
+        For an open lab (no users) the client is anonymous. The check for anonymous
+        access on a lab *with* users is :func:`portside.labs.predicates.anonymous_refused`.
+        """
+        from ..registry_client import RegistryClient
+
+        user = username or self.user
+        if user not in self._clients:
+            password = self.password_for(user) if user else None
+            self._clients[user] = RegistryClient(self.url, username=user, password=password, ca_file=self.ca_file)
+        return self._clients[user]
+
+    # -- registry reads, remembered for the life of this context (one check) ---------------------------
+    # An authenticated request costs a bcrypt comparison in the registry; predicates of one
+    # check often ask the same question, so each answer is fetched once.
+    def digest(self, repository: str, reference: str) -> str | None:
+        """The manifest digest ``repository:reference`` resolves to (``None`` if absent)."""
+        key = ("digest", repository, reference)
+        if key not in self._answers:
+            self._answers[key] = self.client().digest(repository, reference)
+        return cast("str | None", self._answers[key])
+
+    def tags(self, repository: str) -> list[str]:
+        """The tags of ``repository`` (``[]`` if it does not exist)."""
+        key = ("tags", repository, "")
+        if key not in self._answers:
+            self._answers[key] = self.client().tags(repository)
+        return list(cast("list[str]", self._answers[key]))
+
+    def catalog(self) -> list[str]:
+        """Every repository in the lab's registry."""
+        key = ("catalog", "", "")
+        if key not in self._answers:
+            self._answers[key] = self.client().catalog()
+        return list(cast("list[str]", self._answers[key]))
+
+    def manifest(self, repository: str, reference: str) -> Manifest:
+        key = ("manifest", repository, reference)
+        if key not in self._answers:
+            self._answers[key] = self.client().manifest(repository, reference)
+        return cast("Manifest", self._answers[key])
+
+    @property
+    def docker(self) -> docker.DockerClient:
+        return docker_client()
+
+    @property
+    def workdir(self) -> Path:
+        return self.state.workdir
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        return self.state.facts

@@ -1,0 +1,177 @@
+"""Bring a lab's environment up, back to its start state, or down.
+
+The start state of every lab is: a fresh, empty registry of its own (labelled
+``org.portside.lab=SLUG``, on the same port as before when that port is free), the
+lab's users with their generated passwords, no saved login for that registry, no
+local image tags pointing at it, an empty work folder — and then whatever the lab's
+``setup`` adds. Tearing down removes all of that again. Both work from any process:
+everything is found by label or in the lab's state folder, never held in memory.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from typing import Any
+
+import docker.errors
+
+from ..engine import client as docker_client
+from ..errors import ImageUnavailable, PortInUse, PortsideError
+from ..labels import COURSE, course_labels
+from ..registry import Registry, docker_logout
+from .context import LAB_LABEL, LabContext, LabState
+from .model import Lab
+
+__all__ = ["ensure_running", "provision", "teardown"]
+
+
+class _LabRegistry(Registry):
+    """A course registry that also carries the ``org.portside.lab=SLUG`` label.
+
+    ``Registry`` sets its labels while claiming its port at start; testcontainers'
+    ``_configure`` hook runs after that, just before the container is created.
+    """
+
+    def __init__(self, slug: str, **options: Any) -> None:
+        super().__init__(**options)
+        self._lab_slug = slug
+
+    def _configure(self) -> None:
+        super()._configure()
+        labels = {**course_labels("registry", port=str(self.port)), **self._kwargs.get("labels", {})}
+        self.with_kwargs(**{**self._kwargs, "labels": {**labels, LAB_LABEL: self._lab_slug}})
+
+
+def _new_password() -> str:
+    """A password a learner can type: 16 letters and digits."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(16))
+
+
+def _require_images(lab: Lab) -> None:
+    images = docker_client().images
+    for name in lab.images:
+        try:
+            images.get(name)
+        except docker.errors.ImageNotFound:
+            raise ImageUnavailable(f"Lab {lab.slug} starts from the image {name}, which is not on this machine.",
+                                   hint="Run `portside images ensure` (it builds a stand-in offline), "
+                                        "then start the lab again.") from None
+
+
+def _container_name(slug: str) -> str:
+    return f"portside-lab-{slug}"
+
+
+def _lab_containers(slug: str) -> list[Any]:
+    """The lab's containers: by label, plus a course container that holds the lab's name."""
+    containers = docker_client().containers
+    found = {c.id: c for c in containers.list(
+        all=True, filters={"label": [f"{COURSE}=true", f"{LAB_LABEL}={slug}"]})}
+    try:
+        named = containers.get(_container_name(slug))
+    except docker.errors.NotFound:
+        named = None
+    if named is not None and (named.labels or {}).get(COURSE) == "true":
+        found.setdefault(named.id, named)
+    return list(found.values())
+
+
+def _ports_of(containers: list[Any]) -> set[int]:
+    ports: set[int] = set()
+    for container in containers:
+        for bindings in ((container.attrs.get("HostConfig") or {}).get("PortBindings") or {}).values():
+            for binding in bindings or []:
+                if binding.get("HostPort"):
+                    ports.add(int(binding["HostPort"]))
+    return ports
+
+
+def _untag_local_images(port: int) -> None:
+    """Remove local tags ``localhost:PORT/...`` (by name: the image stays if it has other tags)."""
+    prefixes = (f"localhost:{port}/", f"127.0.0.1:{port}/")
+    images = docker_client().images
+    for image in images.list():
+        for name in [t for t in image.tags if t.startswith(prefixes)]:
+            try:
+                images.remove(name, noprune=False)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError:
+                pass  # used by a running container: not ours to stop
+
+
+def _forget_logins(port: int) -> None:
+    for address in (f"localhost:{port}", f"127.0.0.1:{port}"):
+        docker_logout(address)
+
+
+def teardown(slug: str, *, forget: bool = False) -> None:
+    """Remove the lab's registry container(s) and data, local tags and saved logins.
+
+    With ``forget``, the lab's state folder (generated passwords, facts, work folder)
+    goes too; otherwise the passwords are kept so a reset does not change them.
+    """
+    state = LabState(slug)
+    containers = _lab_containers(slug)
+    ports = _ports_of(containers)
+    if state.registry.get("port"):
+        ports.add(int(state.registry["port"]))
+    for container in containers:
+        try:
+            container.remove(force=True, v=True)  # v: the registry's anonymous data volume
+        except docker.errors.NotFound:
+            pass
+    for port in sorted(ports):
+        _untag_local_images(port)
+        _forget_logins(port)
+    if forget:
+        state.remove()
+    else:
+        state.clear_workdir()
+        state.forget_facts()
+
+
+def _start_registry(lab: Lab, users: dict[str, str], port: int | None) -> Registry:
+    registry = _LabRegistry(lab.slug, users=users or None, tls=lab.tls, delete=lab.delete, port=port,
+                            name=_container_name(lab.slug))
+    return registry.start()
+
+
+def provision(lab: Lab) -> LabContext:
+    """Put the lab in its start state (tearing down what was there) and return its context."""
+    _require_images(lab)
+    state = LabState(lab.slug)
+    previous = state.registry.get("port")
+    teardown(lab.slug)
+    users = state.credentials
+    if sorted(users) != sorted(lab.users):
+        users = {user: _new_password() for user in lab.users}
+        state.credentials = users
+    try:
+        registry = _start_registry(lab, users, int(previous) if previous else None)
+    except PortInUse:
+        registry = _start_registry(lab, users, None)  # the old port was taken meanwhile: any free one
+    try:
+        if lab.tls and registry.ca_file is not None:
+            # keep the CA with the lab (any process can find it); the container has its own key copy
+            shutil.copyfile(registry.ca_file, state.ca_file)
+            shutil.rmtree(registry.ca_file.parent, ignore_errors=True)
+        state.registry = {"port": registry.port, "tls": lab.tls}
+        ctx = LabContext.discover(lab)
+        lab.setup(ctx)
+    except BaseException:
+        teardown(lab.slug)
+        raise
+    return ctx
+
+
+def ensure_running(lab: Lab) -> LabContext:
+    """The running lab's context, provisioning it first if it is not running."""
+    try:
+        ctx = LabContext.discover(lab)
+    except PortsideError:
+        return provision(lab)
+    usable = ctx.running and sorted(ctx.users) == sorted(lab.users)  # credentials found for its users
+    return ctx if usable else provision(lab)
