@@ -1,12 +1,13 @@
 """Test-session plumbing: the suite fails if the course left anything behind on the engine.
 
-Notebook kernels run in other processes (with their own session ids), so the check
-compares what carries the course label before and after the run, and removes only
-what appeared during it.
+The run sets one ``PORTSIDE_SESSION`` that its notebook kernels inherit, so every
+course resource it makes carries that session label; the check looks only at those
+(plus anonymous volumes that appeared during the run) and removes what it finds.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -21,19 +22,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
     folder = tempfile.mkdtemp(prefix="portside-test-progress-")
     os.environ["PORTSIDE_PROGRESS"] = os.path.join(folder, "progress.json")
+    # One session label for this run and every notebook kernel it starts, so the leak check below
+    # looks only at what this run made (and never at a learner's lab running beside it).
+    os.environ["PORTSIDE_SESSION"] = f"test-{uuid.uuid4().hex[:10]}"
 
 
 def _course_resources() -> dict[str, Any]:
     from portside.engine import client
-    from portside.labels import course_filter
+    from portside.labels import course_filter, session_id
 
     cli = client()
     found: dict[str, Any] = {}
-    for container in cli.containers.list(all=True, filters=course_filter()):
+    mine = course_filter(session_id())
+    for container in cli.containers.list(all=True, filters=mine):
         found[f"container {container.name}"] = container
-    for network in cli.networks.list(filters=course_filter()):
+    for network in cli.networks.list(filters=mine):
         found[f"network {network.name}"] = network
-    for volume in cli.volumes.list(filters=course_filter()):
+    for volume in cli.volumes.list(filters=mine):
         found[f"volume {volume.name}"] = volume
     # Anonymous volumes (an image's VOLUME, e.g. registry:2's /var/lib/registry) cannot carry labels:
     # one left dangling means a container was removed without its volume.
