@@ -373,19 +373,7 @@ class Registry(DockerRegistryContainer):
 
     def _remove_local_tags(self) -> None:
         """Untag local images ``localhost:PORT/...`` / ``127.0.0.1:PORT/...`` (by name: other tags stay)."""
-        prefixes = (f"localhost:{self.port}/", f"127.0.0.1:{self.port}/")
-        images = engine.client().images
-        for image in images.list():
-            names = [t for t in image.tags if t.startswith(prefixes)]
-            digests = [d for d in image.attrs.get("RepoDigests") or [] if d.startswith(prefixes)]
-            for name in names + digests:
-                try:
-                    images.remove(name, noprune=False)
-                except docker.errors.NotFound:
-                    pass
-                except docker.errors.APIError:
-                    # "image is being used by a running container": leave it, it is not ours to stop
-                    pass
+        remove_local_names(self.port)
 
     # -- maintenance -----------------------------------------------------------------------------------
     def _exec(self, command: list[str], what: str) -> str:
@@ -433,6 +421,26 @@ class Registry(DockerRegistryContainer):
 
 
 # -- logging in ------------------------------------------------------------------------------------------
+def remove_local_names(port: int) -> None:
+    """Remove the local image names (tags and digest names) that point at ``localhost:PORT``/``127.0.0.1:PORT``.
+
+    Removal is by name, so an image that also has other names stays; an image in use by a running
+    container is left alone (it is not ours to stop).
+    """
+    prefixes = (f"localhost:{port}/", f"127.0.0.1:{port}/")
+    images = engine.client().images
+    for image in images.list():
+        names = [t for t in image.tags if t.startswith(prefixes)]
+        digests = [d for d in image.attrs.get("RepoDigests") or [] if d.startswith(prefixes)]
+        for name in names + digests:
+            try:
+                images.remove(name, noprune=False)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError:
+                pass
+
+
 def _config_env() -> dict[str, str]:
     engine.client()  # exports DOCKER_HOST and the course DOCKER_CONFIG
     return {"DOCKER_CONFIG": str(docker_config_dir())}

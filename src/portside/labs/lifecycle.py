@@ -19,7 +19,7 @@ import docker.errors
 from ..engine import client as docker_client
 from ..errors import ImageUnavailable, PortInUse, PortsideError
 from ..labels import COURSE, course_labels
-from ..registry import Registry, docker_logout
+from ..registry import Registry, docker_logout, remove_local_names
 from .context import LAB_LABEL, LabContext, LabState
 from .model import Lab
 
@@ -88,20 +88,6 @@ def _ports_of(containers: list[Any]) -> set[int]:
     return ports
 
 
-def _untag_local_images(port: int) -> None:
-    """Remove local tags ``localhost:PORT/...`` (by name: the image stays if it has other tags)."""
-    prefixes = (f"localhost:{port}/", f"127.0.0.1:{port}/")
-    images = docker_client().images
-    for image in images.list():
-        for name in [t for t in image.tags if t.startswith(prefixes)]:
-            try:
-                images.remove(name, noprune=False)
-            except docker.errors.NotFound:
-                pass
-            except docker.errors.APIError:
-                pass  # used by a running container: not ours to stop
-
-
 def _forget_logins(port: int) -> None:
     for address in (f"localhost:{port}", f"127.0.0.1:{port}"):
         docker_logout(address)
@@ -124,7 +110,7 @@ def teardown(slug: str, *, forget: bool = False) -> None:
         except docker.errors.NotFound:
             pass
     for port in sorted(ports):
-        _untag_local_images(port)
+        remove_local_names(port)
         _forget_logins(port)
     if forget:
         state.remove()
