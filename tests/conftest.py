@@ -64,7 +64,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for name in sorted(left, key=lambda n: not n.startswith("container")):  # containers first
         obj = left[name]
         try:
-            obj.remove(force=True) if not name.startswith("network") else obj.remove()
+            obj.remove(force=True, v=True) if name.startswith("container") else (
+                obj.remove() if name.startswith("network") else obj.remove(force=True))
         except Exception:  # already gone
             pass
     session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from portside import cleanup, engine
-from portside.labels import course_labels
+from portside.labels import course_labels, session_id
 
 
 def test_cleanup_finds_and_removes_labelled_resources() -> None:
@@ -36,7 +36,7 @@ def test_unlabelled_resources_are_left_alone() -> None:
     name = f"not-portside-{uuid.uuid4().hex[:8]}"
     volume = cli.volumes.create(name=name)
     try:
-        cleanup.cleanup()
+        cleanup.cleanup(session_id())
         assert cli.volumes.get(name).name == name
     finally:
         volume.remove(force=True)
