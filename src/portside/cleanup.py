@@ -46,8 +46,10 @@ def leftovers(session: str | None = None) -> Leftovers:
     cli = client()
     filters = course_filter(session)
     found = Leftovers()
-    for container in cli.containers.list(all=True, filters=filters):
-        found.containers.append(f"{container.name} ({_kind(container.labels)})")
+    # sparse: no per-container inspect, so a container removed meanwhile cannot make the listing fail
+    for container in cli.containers.list(all=True, filters=filters, sparse=True):
+        name = (container.attrs.get("Names") or ["/" + container.short_id])[0].lstrip("/")
+        found.containers.append(f"{name} ({_kind(container.attrs.get('Labels'))})")
     for network in cli.networks.list(filters=filters):
         found.networks.append(f"{network.name} ({_kind(network.attrs.get('Labels'))})")
     for volume in cli.volumes.list(filters=filters):
@@ -60,7 +62,7 @@ def cleanup(session: str | None = None) -> Leftovers:
     cli = client()
     filters = course_filter(session)
     removed = leftovers(session)
-    for container in cli.containers.list(all=True, filters=filters):
+    for container in cli.containers.list(all=True, filters=filters, sparse=True):
         try:
             container.remove(force=True, v=True)
         except docker.errors.NotFound:
