@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -24,6 +25,8 @@ def test_no_user_means_skip(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_roundtrip_against_a_local_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORTSIDE_HOME", str(tmp_path / "home"))
+    # isolate_docker_config() will point DOCKER_CONFIG into that home: restore it afterwards
+    monkeypatch.setenv("DOCKER_CONFIG", os.environ.get("DOCKER_CONFIG", str(tmp_path / "home" / "docker-config")))
     token = secrets.token_urlsafe(16)
     cli = engine.client()
     with Registry(users={"kai": token}) as registry:
