@@ -8,6 +8,8 @@ course resource it makes carries that session label; the check looks only at tho
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,3 +71,35 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         except Exception:  # already gone
             pass
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+#: what ``run_student_notebook`` returns: every code cell's text output, and the check reports among them
+StudentRun = tuple[list[str], list[str]]
+
+
+@pytest.fixture
+def run_student_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], StudentRun]:
+    """Execute the untouched student notebook of a lab in a fresh kernel, with fresh lab state and progress.
+
+    Returns the text of every code cell's outputs and, among them, the ``lab.check()`` reports, so a
+    test can assert that every check is a ✘ with hint 1 and that nothing raised.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    from portside.labs.build import lab_files
+    from portside.labs.progress import PROGRESS_ENV
+
+    monkeypatch.setenv("PORTSIDE_HOME", str(tmp_path / "home"))  # fresh lab state for the kernel
+    monkeypatch.setenv(PROGRESS_ENV, str(tmp_path / "progress.json"))  # and fresh progress: hint 1 everywhere
+
+    def run(slug: str) -> StudentRun:
+        files = next(f for f in lab_files() if f.slug == slug)
+        notebook = nbformat.read(files.student, as_version=4)
+        NotebookClient(notebook, timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(files.student.parent)}}).execute()
+        texts = ["".join(o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in cell.outputs)
+                 for cell in notebook.cells if cell.cell_type == "code"]
+        return texts, [t for t in texts if t.startswith(f"Lab {slug}\nTask")]
+
+    return run

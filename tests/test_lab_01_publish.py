@@ -9,7 +9,7 @@ runs with every check a ✘ and no traceback.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import nbformat
@@ -19,11 +19,11 @@ from nbclient import NotebookClient
 from portside import engine, myapp
 from portside.labs import LabSession, Progress, start
 from portside.labs import lab01_publish as lab01
-from portside.labs.build import lab_files
 from portside.labs.model import Requirement
-from portside.labs.progress import PROGRESS_ENV
 from portside.registry import docker_login
 from portside.transfer import push, tag
+
+StudentRunner = Callable[[str], tuple[list[str], list[str]]]
 
 SLUG = lab01.SLUG
 
@@ -196,21 +196,12 @@ def test_setup_records_the_kernels_notebook(lab: LabSession, tmp_path: Path,
 
 
 # -- the student notebook ----------------------------------------------------------------------------------
-def test_student_notebook_runs_and_its_checks_fail_with_first_hints(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PORTSIDE_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv(PROGRESS_ENV, str(tmp_path / "progress.json"))
-    files = next(f for f in lab_files() if f.slug == SLUG)
-    nb = nbformat.read(files.student, as_version=4)
+def test_student_notebook_runs_and_its_checks_fail_with_first_hints(run_student_notebook: StudentRunner) -> None:
     try:
-        NotebookClient(nb, timeout=300, kernel_name="python3",
-                       resources={"metadata": {"path": str(files.student.parent)}}).execute()
+        texts, checks = run_student_notebook(SLUG)
     finally:
         images = {t for image in engine.client().images.list() for t in image.tags}
         assert not any(t.startswith("localhost:") and "/kai/" in t for t in images)
-    texts = ["".join(o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in c.outputs)
-             for c in nb.cells if c.cell_type == "code"]
-    checks = [t for t in texts if t.startswith(f"Lab {SLUG}\nTask")]
     assert len(checks) == 2
     assert "1 of 2 requirements met" in checks[0] and f"hint 1 of 3: {lab01.LOGGED_IN.hints[0]}" in checks[0]
     assert f"✔ {lab01.NO_LEAK.name}" in checks[0]

@@ -12,22 +12,21 @@ a ✘ and no traceback.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import nbformat
 import pytest
 import requests
 
 from portside.labs import LabContext, LabSession, Progress, start
 from portside.labs import lab03_private_registry as lab03
-from portside.labs.build import lab_files
 from portside.labs.context import find_container
 from portside.labs.model import Requirement
-from portside.labs.progress import PROGRESS_ENV
 from portside.registry import docker_login
 from portside.registry_admin import stored_blobs
 from portside.transfer import push
+
+StudentRunner = Callable[[str], tuple[list[str], list[str]]]
 
 SLUG = lab03.LAB.slug
 REPO = lab03.REPO
@@ -199,20 +198,9 @@ def test_checks_on_a_stopped_registry_fail_without_traceback(lab: LabSession) ->
 
 
 # -- the notebooks ----------------------------------------------------------------------------------------------
-def test_student_notebook_runs_and_its_checks_fail_with_first_hints(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_student_notebook_runs_and_its_checks_fail_with_first_hints(run_student_notebook: StudentRunner) -> None:
     """The untouched student notebook runs top to bottom; each check is a ✘ with hint 1, no traceback."""
-    from nbclient import NotebookClient
-
-    monkeypatch.setenv("PORTSIDE_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv(PROGRESS_ENV, str(tmp_path / "progress.json"))
-    files = next(f for f in lab_files() if f.slug == SLUG)
-    nb = nbformat.read(files.student, as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(files.student.parent)}}).execute()
-    texts = ["".join(o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in c.outputs)
-             for c in nb.cells if c.cell_type == "code"]
-    checks = [t for t in texts if t.startswith(f"Lab {SLUG}\nTask")]
+    texts, checks = run_student_notebook(SLUG)
     assert len(checks) == 3
     assert "Task 1. Run the registry with a login and TLS: 2 of 3 requirements met" in checks[0]
     assert f"hint 1 of 3: {lab03.SERVES_TLS.hints[0]}" in checks[0]

@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docker.errors
@@ -43,6 +43,8 @@ from portside.labs.predicates import anonymous_refused, manifest_deleted, signed
 from portside.labs.progress import PROGRESS_ENV, progress_view
 from portside.registry import docker_login
 from portside.transfer import push, tag
+
+StudentRunner = Callable[[str], tuple[list[str], list[str]]]
 
 ROOT = Path(__file__).resolve().parents[1]
 SLUG = lab00.LAB.slug
@@ -439,20 +441,9 @@ def test_student_notebooks_hold_no_solution() -> None:
         assert all(not c.get("outputs") for c in nbformat.reads(student_text, as_version=4).cells)
 
 
-def test_student_notebook_runs_and_its_checks_fail_with_first_hints(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_student_notebook_runs_and_its_checks_fail_with_first_hints(run_student_notebook: StudentRunner) -> None:
     """The untouched student notebook runs top to bottom; every check is a ✘ with hint 1, no traceback."""
-    from nbclient import NotebookClient
-
-    monkeypatch.setenv("PORTSIDE_HOME", str(tmp_path / "home"))  # fresh lab state for the kernel
-    monkeypatch.setenv(PROGRESS_ENV, str(tmp_path / "progress.json"))  # and fresh progress: hint 1 everywhere
-    files = next(f for f in lab_files() if f.slug == SLUG)
-    nb = nbformat.read(files.student, as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(files.student.parent)}}).execute()
-    texts = ["".join(o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in c.outputs)
-             for c in nb.cells if c.cell_type == "code"]
-    checks = [t for t in texts if t.startswith(f"Lab {SLUG}\nTask")]
+    texts, checks = run_student_notebook(SLUG)
     assert len(checks) == 2
     assert "0 of 3 requirements met" in checks[0] and "hint 1 of 3" in checks[0]
     assert "✘ learner/hello:1 and learner/hello:1.0 are the same image" in checks[1]
