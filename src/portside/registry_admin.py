@@ -155,21 +155,26 @@ def stored_blobs(target: Any) -> set[str]:
     return blobs
 
 
+def _links(target: Any, kind: str) -> dict[str, set[str]]:
+    """For each repository, the digests of its ``link`` files under ``kind`` (e.g. ``/_layers/``)."""
+    found: dict[str, set[str]] = {}
+    prefix = f"{_STORE}/repositories/"
+    for path in _find(target, f"{_STORE}/repositories", "link"):
+        if kind not in path:
+            continue
+        repo, _, rest = path[len(prefix):].partition(kind)
+        algorithm, hexdigest = rest.split("/")[:2]
+        found.setdefault(repo, set()).add(f"{algorithm}:{hexdigest}")
+    return found
+
+
 def manifest_revisions(target: Any) -> dict[str, set[str]]:
     """For each repository, the manifest digests it still links (``_manifests/revisions/…/link``).
 
     These are the manifests garbage collection starts marking from; deleting a
     manifest through the API removes its link here.
     """
-    found: dict[str, set[str]] = {}
-    prefix = f"{_STORE}/repositories/"
-    for path in _find(target, f"{_STORE}/repositories", "link"):
-        if "/_manifests/revisions/" not in path:
-            continue
-        repo, _, rest = path[len(prefix):].partition("/_manifests/revisions/")
-        algorithm, hexdigest = rest.split("/")[:2]
-        found.setdefault(repo, set()).add(f"{algorithm}:{hexdigest}")
-    return found
+    return _links(target, "/_manifests/revisions/")
 
 
 def blob_links(target: Any) -> dict[str, set[str]]:
@@ -179,15 +184,7 @@ def blob_links(target: Any) -> dict[str, set[str]]:
     links, and registry:2's garbage collection deletes the blob data but not the
     links, so they record what was ever pushed into a repository of this registry.
     """
-    found: dict[str, set[str]] = {}
-    prefix = f"{_STORE}/repositories/"
-    for path in _find(target, f"{_STORE}/repositories", "link"):
-        if "/_layers/" not in path:
-            continue
-        repo, _, rest = path[len(prefix):].partition("/_layers/")
-        algorithm, hexdigest = rest.split("/")[:2]
-        found.setdefault(repo, set()).add(f"{algorithm}:{hexdigest}")
-    return found
+    return _links(target, "/_layers/")
 
 
 def wait_for_blobs(target: Any, digests: Iterable[str], *, timeout: float = 15) -> bool:

@@ -30,13 +30,13 @@ import docker.errors
 import requests
 
 from ..errors import PortInUse, PortsideError, RegistryError, RegistryUnreachable
-from ..labels import course_labels
-from ..registry import CONFIG_PATH, Registry, docker_login
+from ..registry import CONFIG_PATH, docker_login
 from ..registry_admin import blob_links, manifest_revisions, stored_blobs
 from ..sample_images import build_image
 from ..transfer import push
 from . import catalog
-from .context import LAB_LABEL, LabContext, LabState, find_container
+from .context import LabContext, LabState, find_container
+from .lifecycle import LabRegistry
 from .model import Lab, Outcome, Predicate, Requirement, Task
 from .predicates import anonymous_refused, logged_in, tag_exists, user_can_pull
 
@@ -49,19 +49,6 @@ BASE = "busybox:1.35"
 
 
 # -- the learner's tools ---------------------------------------------------------------------------------
-class _LabRegistry(Registry):
-    """A course registry that also carries the lab's label, so the checker finds it from any process."""
-
-    def __init__(self, slug: str, **options: Any) -> None:
-        super().__init__(**options)
-        self._lab_slug = slug
-
-    def _configure(self) -> None:
-        super()._configure()
-        labels = {**course_labels("registry", port=str(self.port)), **self._kwargs.get("labels", {})}
-        self.with_kwargs(**{**self._kwargs, "labels": {**labels, LAB_LABEL: self._lab_slug}})
-
-
 def _lab_of(lab: Any) -> Lab:
     """The :class:`Lab` behind a session, a context, a lab or a slug."""
     if isinstance(lab, Lab):
@@ -93,7 +80,7 @@ def run_registry(lab: Any, *, users: Mapping[str, str] | None = None, tls: bool 
         except docker.errors.NotFound:
             pass
         old = find_container(the_lab.slug)
-    registry = _LabRegistry(the_lab.slug, users=dict(users) if users else None, tls=tls, delete=True,
+    registry = LabRegistry(the_lab.slug, users=dict(users) if users else None, tls=tls, delete=True,
                             port=ctx.port, name=f"portside-lab-{the_lab.slug}")
     try:
         registry.start()

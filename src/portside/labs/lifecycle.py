@@ -23,10 +23,10 @@ from ..registry import Registry, docker_logout, remove_local_names
 from .context import LAB_LABEL, LabContext, LabState
 from .model import Lab
 
-__all__ = ["ensure_running", "provision", "teardown"]
+__all__ = ["LabRegistry", "ensure_running", "provision", "teardown"]
 
 
-class _LabRegistry(Registry):
+class LabRegistry(Registry):
     """A course registry that also carries the ``org.portside.lab=SLUG`` label.
 
     ``Registry`` sets its labels while claiming its port at start; testcontainers'
@@ -120,7 +120,7 @@ def teardown(slug: str, *, forget: bool = False) -> None:
 
 
 def _start_registry(lab: Lab, users: dict[str, str], port: int | None) -> Registry:
-    registry = _LabRegistry(lab.slug, users=users or None, tls=lab.tls, delete=lab.delete, port=port,
+    registry = LabRegistry(lab.slug, users=users or None, tls=lab.tls, delete=lab.delete, port=port,
                             name=_container_name(lab.slug))
     return registry.start()
 
