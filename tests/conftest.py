@@ -42,6 +42,12 @@ def _course_resources() -> dict[str, Any]:
         found[f"network {network.name}"] = network
     for volume in cli.volumes.list(filters=mine):
         found[f"volume {volume.name}"] = volume
+    # Images the course built during this run (they carry its session label), except the course images
+    from portside.images import CATALOGUE
+
+    for image in cli.images.list(filters=mine):
+        if not set(image.tags) & set(CATALOGUE):
+            found[f"image {', '.join(image.tags) or image.short_id}"] = image
     # Anonymous volumes (an image's VOLUME, e.g. registry:2's /var/lib/registry) cannot carry labels:
     # one left dangling means a container was removed without its volume.
     for volume in cli.volumes.list(filters={"dangling": True}):
@@ -55,7 +61,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run if any course container, network or volume (or an anonymous volume) created during it is left."""
+    """Fail the run if any course container, network, volume or built image (or an anonymous volume) it made is left."""
+    from portside.engine import client
+
     left = {name: obj for name, obj in _course_resources().items() if name not in _before}
     if not left:
         return
@@ -66,8 +74,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for name in sorted(left, key=lambda n: not n.startswith("container")):  # containers first
         obj = left[name]
         try:
-            obj.remove(force=True, v=True) if name.startswith("container") else (
-                obj.remove() if name.startswith("network") else obj.remove(force=True))
+            if name.startswith("container"):
+                obj.remove(force=True, v=True)
+            elif name.startswith("network"):
+                obj.remove()
+            elif name.startswith("image"):
+                client().images.remove(obj.id, force=True)
+            else:
+                obj.remove(force=True)
         except Exception:  # already gone
             pass
     session.exitstatus = pytest.ExitCode.TESTS_FAILED

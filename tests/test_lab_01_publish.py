@@ -207,3 +207,11 @@ def test_student_notebook_runs_and_its_checks_fail_with_first_hints(run_student_
     assert f"✔ {lab01.NO_LEAK.name}" in checks[0]
     assert "1 of 3 requirements met" in checks[1] and f"✘ {lab01.PUSHED.name}" in checks[1]
     assert not any("Traceback" in t or "Error" in t for t in texts)
+
+
+def test_closing_the_lab_removes_the_image_its_setup_built(progress: Progress) -> None:
+    """close() removes the myapp:latest that setup built (a course-made name), not only the registry."""
+    session = start(SLUG, fresh=True, progress=progress)
+    assert engine.client().images.get(myapp.LOCAL_NAME)
+    session.close()
+    assert myapp.LOCAL_NAME not in {t for image in engine.client().images.list() for t in image.tags}

@@ -189,6 +189,7 @@ LAB = Lab(
     title="Publish myapp under your namespace",
     users=(USER,),
     images=[myapp.BASE],
+    built_images=[LOCAL],
     setup=_setup,
     tasks=[
         Task(1, f"Log in as {USER}", [LOGGED_IN, NO_LEAK], _solve_login),

@@ -16,6 +16,7 @@ from typing import Any
 
 import docker.errors
 
+from .. import myapp
 from ..engine import client as docker_client
 from ..errors import ImageUnavailable, PortInUse, PortsideError
 from ..labels import COURSE, course_labels
@@ -23,7 +24,7 @@ from ..registry import Registry, docker_logout, remove_local_names
 from .context import LAB_LABEL, LabContext, LabState
 from .model import Lab
 
-__all__ = ["LabRegistry", "ensure_running", "provision", "teardown"]
+__all__ = ["LabRegistry", "ensure_running", "provision", "remove_built_images", "teardown"]
 
 
 class LabRegistry(Registry):
@@ -91,6 +92,12 @@ def _ports_of(containers: list[Any]) -> set[int]:
 def _forget_logins(port: int) -> None:
     for address in (f"localhost:{port}", f"127.0.0.1:{port}"):
         docker_logout(address)
+
+
+def remove_built_images(lab: Lab) -> None:
+    """Remove the local images the lab's setup built (only names the course made: a learner's own stay)."""
+    for name in lab.built_images:
+        myapp.remove(name)
 
 
 def teardown(slug: str, *, forget: bool = False) -> None:

@@ -118,6 +118,8 @@ class Lab:
     the local images the tasks start from; starting the lab fails with a clear message
     when one is missing. ``setup`` runs after the registry is up and builds the rest of
     the start state (push a starting image, record facts with ``ctx.state.remember``).
+    ``built_images`` names the local images ``setup`` builds outside the lab's registry
+    address (e.g. ``myapp:latest``); closing the lab removes them if the course made them.
     """
 
     slug: str
@@ -128,10 +130,12 @@ class Lab:
     tls: bool = False
     delete: bool = True
     images: Sequence[str] = field(default_factory=tuple)
+    built_images: Sequence[str] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tasks", tuple(self.tasks))
         object.__setattr__(self, "images", tuple(self.images))
+        object.__setattr__(self, "built_images", tuple(self.built_images))
         object.__setattr__(self, "users", tuple(self.users))
         numbers = [task.number for task in self.tasks]
         if numbers != list(range(1, len(self.tasks) + 1)):

@@ -175,6 +175,7 @@ class LabSession:
     def close(self) -> None:
         """Remove everything the lab made: registry, data, local tags, login, passwords. Progress is kept."""
         lifecycle.teardown(self.lab.slug, forget=True)
+        lifecycle.remove_built_images(self.lab)
         print(f"Lab {self.lab.slug} is closed: its registry, images and credentials are gone.")
 
     def __enter__(self) -> LabSession:
