@@ -12,6 +12,7 @@ start: setup
 	$(VENV)/bin/portside start
 
 test: setup
+	scripts/test-deps.sh
 	@$(VENV)/bin/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo 'make test: pytest collected no tests, which counts as a failure.' >&2; exit 1; fi; exit $$rc
 

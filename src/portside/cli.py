@@ -1,4 +1,4 @@
-"""The ``portside`` command line: set-up, doctor, images, tools, labs and clean-up."""
+"""The ``portside`` command line: set-up, doctor, images, tools, labs, scanning, advisories and clean-up."""
 
 from __future__ import annotations
 
@@ -45,6 +45,12 @@ def setup(offline: bool | None, no_tools: bool) -> None:
     click.echo(image_table(ensure_images(offline=offline, say=_say)))
     if not no_tools:
         click.echo(tool_table(ensure_tools(say=_say)))
+    from .sample_app import ensure_wheels
+
+    try:  # the demo app's wheels, downloaded once so lessons 04-05 build it with no network
+        _say(f"[green]✔[/] demo app wheels in {ensure_wheels()}")
+    except PortsideError as exc:
+        _say(f"[yellow]![/] demo app wheels not downloaded: {exc.message}")
 
 
 @cli.command()
@@ -223,6 +229,16 @@ def cleanup() -> None:
 
     removed = run_cleanup()
     _say(f"Removed — {str(removed).removeprefix('Left behind — ')}" if removed else str(removed))
+
+
+from .cli_scan import advisories as _advisories  # noqa: E402  (registered after the group exists)
+from .cli_scan import scan as _scan  # noqa: E402
+from .trivydb.cli import publish_command, trivy_db_command  # noqa: E402
+
+cli.add_command(_scan)
+cli.add_command(_advisories)
+_advisories.add_command(trivy_db_command)
+_advisories.add_command(publish_command)
 
 
 def main() -> None:

@@ -1,0 +1,293 @@
+"""``pyapp``: the small Python application lessons 04–05 scan, fix and sign — built offline.
+
+Its files are in :func:`app_dir` (``Dockerfile``, ``app.py`` and two pin sets:
+``requirements-vulnerable.txt`` and ``requirements-fixed.txt``). Building it takes two steps:
+
+1. :func:`ensure_wheels` downloads the pinned wheels from PyPI **once** into the course
+   state folder (``.portside/wheels/pyapp``) — ``portside setup`` does this;
+2. :func:`build` sends a build context made of the app's files, one requirements file
+   and exactly the wheels it pins, and builds with ``network_mode="none"``: the
+   ``pip install --no-index`` inside the build cannot reach any index, so what is
+   installed is exactly what was pinned and downloaded.
+
+Every requirement must be pinned with ``==`` (a lock file): a scan can only tell you
+something true about versions you actually control.
+"""
+
+from __future__ import annotations
+
+import io
+import platform
+import re
+import sys
+import tarfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import docker.errors
+from packaging.utils import canonicalize_name, parse_wheel_filename
+
+from . import engine
+from .errors import ImageUnavailable, PortsideError, SetupError
+from .labels import COURSE, STANDIN, course_labels
+from .paths import state_dir
+from .proc import run
+
+__all__ = ["BASE", "Pin", "Variant", "app_dir", "build", "ensure_wheels", "pins", "remove", "requirements_file",
+           "wheels_dir"]
+
+Variant = Literal["vulnerable", "fixed"]
+VARIANTS: tuple[Variant, ...] = ("vulnerable", "fixed")
+BASE = "python:3.11-slim-bookworm"
+_PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)\s*(?:#.*)?$")
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One ``name==version`` line of a requirements file."""
+
+    name: str
+    version: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return str(canonicalize_name(self.name)), self.version
+
+    def __str__(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+def app_dir() -> Path:
+    """The demo app's folder (``src/portside/apps/pyapp``): the lessons show its files."""
+    return Path(__file__).resolve().parent / "apps" / "pyapp"
+
+
+def requirements_file(variant: Variant) -> Path:
+    """``requirements-vulnerable.txt`` or ``requirements-fixed.txt`` of the app."""
+    if variant not in VARIANTS:
+        raise PortsideError(f"pyapp has no variant {variant!r}.", hint=f"Use one of: {', '.join(VARIANTS)}.")
+    return app_dir() / f"requirements-{variant}.txt"
+
+
+def wheels_dir() -> Path:
+    """Where downloaded wheels are kept (``<state>/wheels/pyapp``), shared by every pin set."""
+    return state_dir("wheels", "pyapp")
+
+
+def pins(requirements: Path) -> list[Pin]:
+    """The pins of a requirements file. Raises :class:`PortsideError` for any line that is not ``name==version``."""
+    path = Path(requirements)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise PortsideError(f"Cannot read {path}: {exc.strerror}.", hint="Check the path.") from None
+    found: list[Pin] = []
+    for number, line in enumerate(lines, start=1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        match = _PIN.match(text)
+        if match is None:
+            raise PortsideError(f"{path.name}, line {number}: {text!r} is not pinned as name==version.",
+                                hint="Pin every package, dependencies included (like a lock file), e.g. "
+                                     "httpx==0.28.1.")
+        found.append(Pin(match.group(1), match.group(2)))
+    if not found:
+        raise PortsideError(f"{path} pins no package.", hint="Write one name==version per line.")
+    return found
+
+
+def _wheel_index(folder: Path) -> dict[tuple[str, str], Path]:
+    index: dict[tuple[str, str], Path] = {}
+    for wheel in folder.glob("*.whl"):
+        try:
+            name, version, _, _ = parse_wheel_filename(wheel.name)
+        except ValueError:
+            continue
+        index[(str(name), str(version))] = wheel
+    return index
+
+
+def _lookup(index: Mapping[tuple[str, str], Path], pin: Pin) -> Path | None:
+    from packaging.version import InvalidVersion, Version
+
+    name, version = pin.key
+    if (name, version) in index:
+        return index[(name, version)]
+    try:
+        wanted = Version(version)
+    except InvalidVersion:
+        return None
+    return next((path for (n, v), path in index.items() if n == name and Version(v) == wanted), None)
+
+
+def _engine_arch() -> str:
+    try:
+        arch = str(engine.client().info().get("Architecture") or "")
+    except PortsideError:
+        arch = ""
+    arch = arch or platform.machine()
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(arch, arch)
+
+
+def _batches(requirements: list[str]) -> list[list[str]]:
+    """Split ``name==version`` strings into lists that name each package at most once."""
+    batches: list[list[str]] = []
+    for requirement in requirements:
+        name = canonicalize_name(requirement.split("==", 1)[0])
+        for batch in batches:
+            if all(canonicalize_name(other.split("==", 1)[0]) != name for other in batch):
+                batch.append(requirement)
+                break
+        else:
+            batches.append([requirement])
+    return batches
+
+
+def ensure_wheels(requirements: Path | None = None) -> Path:
+    """Make sure the wheel of every pin is in :func:`wheels_dir` (default: both of the app's pin sets).
+
+    Missing wheels are downloaded from PyPI with pip, for CPython 3.11 on Linux and
+    the engine's CPU (so it works from a Mac too); present ones are never
+    re-downloaded. Returns :func:`wheels_dir`.
+    """
+    folder = wheels_dir()
+    files = [requirements] if requirements is not None else [requirements_file(v) for v in VARIANTS]
+    wanted = [pin for file in files for pin in pins(file)]
+    index = _wheel_index(folder)
+    missing = sorted({str(pin) for pin in wanted if _lookup(index, pin) is None})
+    if missing:
+        arch = _engine_arch()
+        for batch in _batches(missing):  # pip refuses two versions of one package in one call
+            run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--no-input",
+                 "--disable-pip-version-check", "--quiet", "--python-version", "3.11", "--implementation", "cp",
+                 "--abi", "cp311", "--platform", f"manylinux2014_{arch}", "--platform", f"manylinux_2_28_{arch}",
+                 "--dest", str(folder), *batch],
+                timeout=900, what="pip download (pyapp wheels)",
+                hint="This needs PyPI once; check the machine can reach it (then everything works offline), "
+                     "and that each pinned version exists.")
+        index = _wheel_index(folder)
+        still = [p for p in missing if _lookup(index, Pin(*p.split("==", 1))) is None]
+        if still:
+            raise SetupError(f"pip finished but no wheel was found for: {', '.join(still)}.",
+                             hint="That release may have no wheel for Python 3.11 on Linux; pin another version.")
+    return folder
+
+
+def _context(requirements: Path) -> io.BytesIO:
+    """The build context as an in-memory tar: Dockerfile, app.py, requirements.txt and the pinned wheels."""
+    index = _wheel_index(wheels_dir())
+    wheels = []
+    for pin in pins(requirements):
+        wheel = _lookup(index, pin)
+        if wheel is None:
+            raise SetupError(f"The wheel for {pin} is not in {wheels_dir()}.",
+                             hint="Run `portside setup` (or portside.sample_app.ensure_wheels()) once while "
+                                  "online.")
+        wheels.append(wheel)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name in ("Dockerfile", "app.py"):
+            tar.add(app_dir() / name, arcname=name)
+        tar.add(requirements, arcname="requirements.txt")
+        for wheel in sorted(wheels):
+            tar.add(wheel, arcname=f"wheels/{wheel.name}")
+    buffer.seek(0)
+    return buffer
+
+
+def build(variant: Variant, tag: str | None = None, *, requirements: Path | None = None,
+          labels: Mapping[str, str] | None = None) -> str:
+    """Build pyapp with the ``variant``'s pins (or your own ``requirements`` file) as ``tag``; return the image id.
+
+    Downloads missing wheels first (online, once). The build itself runs with no
+    network. The image carries the course labels (kind ``sample-app``) plus ``labels``.
+    """
+    cli = engine.client()
+    try:
+        cli.images.get(BASE)
+    except docker.errors.ImageNotFound:
+        raise ImageUnavailable(f"{BASE}, the base of pyapp, is not on this machine.",
+                               hint="Run `portside images ensure` (it builds a stand-in offline).") from None
+    reqs = Path(requirements) if requirements is not None else requirements_file(variant)
+    ensure_wheels(reqs)
+    name = tag or f"pyapp:{variant}"
+    all_labels = {**course_labels("sample-app", app="pyapp", variant=variant),
+                  # the base stand-in's labels are inherited: say what this image is instead
+                  STANDIN: "false",
+                  "org.opencontainers.image.title": "pyapp",
+                  "org.opencontainers.image.version": variant,
+                  "org.opencontainers.image.vendor": "Portside course",
+                  "org.opencontainers.image.source": "portside.sample_app (src/portside/apps/pyapp)",
+                  "org.opencontainers.image.base.name": BASE,
+                  "org.opencontainers.image.description": "The Portside course's demo app for scanning and signing",
+                  **(labels or {})}
+    log: list[str] = []
+    image_id: str | None = None
+    try:
+        for chunk in cli.api.build(fileobj=_context(reqs), custom_context=True, tag=name, rm=True, forcerm=True,
+                                   pull=False, network_mode="none", labels=all_labels, decode=True):
+            if "stream" in chunk:
+                log.append(str(chunk["stream"]))
+            if "error" in chunk:
+                tail = _log_tail(log)
+                raise PortsideError(f"Building {name} failed: {chunk['error'].strip()}\n{tail}",
+                                    hint="Read pip's message above: usually a pin that does not fit another "
+                                         "(bump the dependencies together), or a wheel that is missing.")
+            aux: Any = chunk.get("aux")
+            if isinstance(aux, dict) and aux.get("ID"):
+                image_id = str(aux["ID"])
+    except docker.errors.APIError as exc:
+        raise PortsideError(f"The engine refused to build {name}: {exc.explanation or exc}.") from None
+    if image_id is None:
+        image_id = str(cli.images.get(name).id)
+    _remove_stage_images(cli, "".join(log))
+    return image_id
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_NOISE = ("Removing intermediate container", "Processing /wheels/", " ---> ", "INFO: pip is looking", "Step ",
+          "Looking in links")
+
+
+def _log_tail(log: list[str], lines: int = 14) -> str:
+    """The last meaningful lines of a build log: colour codes and the builder's own chatter removed."""
+    text = _ANSI.sub("", "".join(log))
+    kept = [line for line in text.splitlines() if line.strip() and not line.startswith(_NOISE)]
+    return "\n".join(kept[-lines:])
+
+
+_STEP = re.compile(r"^Step \d+/\d+ : FROM ", re.MULTILINE)
+_RESULT = re.compile(r"^ ---> ([0-9a-f]{12,64})\s*$", re.MULTILINE)
+
+
+def _remove_stage_images(cli: Any, log: str) -> None:
+    """Remove the untagged images the build stages left (the legacy builder keeps them as dangling images)."""
+    stage_results = []
+    starts = [m.start() for m in _STEP.finditer(log)]
+    for start in starts[1:]:  # the result of each stage is the last id printed before the next FROM
+        ids = _RESULT.findall(log[:start])
+        if ids:
+            stage_results.append(ids[-1])
+    for stage in stage_results:
+        try:
+            if not cli.images.get(stage).tags:
+                cli.images.remove(stage, noprune=False)
+        except docker.errors.APIError:  # still used by another image, or already gone
+            continue
+
+
+def remove(tag: str) -> None:
+    """Remove the tag ``tag`` if it names an image the course built (anything else is left alone)."""
+    cli = engine.client()
+    try:
+        image = cli.images.get(tag)
+    except docker.errors.ImageNotFound:
+        return
+    if (image.labels or {}).get(COURSE) == "true":
+        try:
+            cli.images.remove(tag, noprune=False)
+        except docker.errors.NotFound:
+            pass

@@ -1,0 +1,102 @@
+"""pyapp, the demo app: pins, the offline wheel cache, a build with no network, non-root, labels."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from portside import engine, sample_app
+from portside.errors import PortsideError
+from portside.labels import COURSE, KIND, SESSION, course_labels, session_id
+
+
+def test_pin_sets_are_fully_pinned() -> None:
+    """Both requirement files pin every package with ==; the vulnerable set has the lesson's packages."""
+    vulnerable = {p.name: p.version for p in sample_app.pins(sample_app.requirements_file("vulnerable"))}
+    fixed = {p.name: p.version for p in sample_app.pins(sample_app.requirements_file("fixed"))}
+    assert vulnerable["GitPython"] == "3.1.29" and vulnerable["httpx"] == "0.22.0" and vulnerable["h11"] == "0.12.0"
+    assert fixed["GitPython"] == "3.1.45" and fixed["httpx"] == "0.28.1" and fixed["h11"] == "0.16.0"
+    for name in ("Dockerfile", "app.py", "requirements-vulnerable.txt", "requirements-fixed.txt"):
+        assert (sample_app.app_dir() / name).is_file()
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("httpx>=0.28", "not pinned"),
+    ("httpx", "not pinned"),
+    ("-e .", "not pinned"),
+])
+def test_unpinned_requirements_are_refused(tmp_path: Path, line: str, message: str) -> None:
+    """A scan only tells the truth about versions you control: every line must be name==version."""
+    req = tmp_path / "requirements.txt"
+    req.write_text(f"# comment\nh11==0.16.0\n{line}\n", encoding="utf-8")
+    with pytest.raises(PortsideError, match=message):
+        sample_app.pins(req)
+    req.write_text("# nothing\n", encoding="utf-8")
+    with pytest.raises(PortsideError, match="pins no package"):
+        sample_app.pins(req)
+    with pytest.raises(PortsideError, match="no variant"):
+        sample_app.requirements_file("patched")  # type: ignore[arg-type]
+
+
+def test_wheels_are_cached_and_not_downloaded_again() -> None:
+    """Every pinned wheel is in the course folder; a second ensure_wheels() finds them without calling pip."""
+    sample_app.ensure_wheels()
+    start = time.monotonic()
+    folder = sample_app.ensure_wheels()
+    assert time.monotonic() - start < 1.0
+    names = {p.name.lower() for p in folder.glob("*.whl")}
+    assert any(n.startswith("gitpython-3.1.29-") for n in names)
+    assert any(n.startswith("h11-0.16.0-") for n in names)
+
+
+@pytest.fixture(scope="module")
+def built() -> Iterator[str]:
+    tag = f"portside-test-pyapp-build:{session_id()}"
+    try:
+        sample_app.build("vulnerable", tag)
+        yield tag
+    finally:
+        sample_app.remove(tag)
+
+
+@pytest.mark.slow
+def test_build_runs_as_non_root_with_exactly_the_pins(built: str) -> None:
+    """The image runs its app as uid 10001 with no network, on exactly the pinned versions."""
+    cli = engine.client()
+    output = cli.containers.run(built, remove=True, network_mode="none", labels=course_labels("sample-app-test"))
+    text = output.decode()
+    assert text.startswith("pyapp: GitPython 3.1.29, httpx 0.22.0")
+    assert "h11        0.12.0" in text
+    user = cli.containers.run(built, ["id", "-u"], remove=True, network_mode="none",
+                              labels=course_labels("sample-app-test"))
+    assert user.decode().strip() == "10001"
+    attrs = cli.images.get(built).attrs["Config"]
+    assert attrs["User"] == "app:app"
+
+
+@pytest.mark.slow
+def test_build_labels(built: str) -> None:
+    """Course labels (this session) and OCI labels of its own on the image, not the stand-in base's."""
+    labels = engine.client().images.get(built).labels
+    assert labels[COURSE] == "true" and labels[KIND] == "sample-app" and labels[SESSION] == session_id()
+    assert labels["org.portside.variant"] == "vulnerable"
+    assert labels["org.portside.standin"] == "false"  # not inherited from the stand-in base
+    assert labels["org.opencontainers.image.base.name"] == sample_app.BASE
+
+
+@pytest.mark.slow
+def test_bumping_one_dependency_alone_fails_the_build_clearly(tmp_path: Path) -> None:
+    """httpx 0.28.1 needs httpcore 1.x: with the old httpcore pinned, pip (offline) refuses and says why."""
+    req = tmp_path / "requirements.txt"
+    text = sample_app.requirements_file("vulnerable").read_text(encoding="utf-8")
+    req.write_text(text.replace("httpx==0.22.0", "httpx==0.28.1"), encoding="utf-8")
+    tag = f"portside-test-pyapp-conflict:{session_id()}"
+    try:
+        with pytest.raises(PortsideError, match=r"Building .* failed") as caught:
+            sample_app.build("vulnerable", tag, requirements=req)
+        assert "httpcore" in str(caught.value)
+    finally:
+        sample_app.remove(tag)
