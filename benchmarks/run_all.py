@@ -11,6 +11,8 @@ SCRIPTS = [
     ["registry_ready.py"],
     ["images_ensure.py", "--warm-only"],
     ["tools_ensure.py", "--no-calls"],
+    ["scan.py", "--rounds", "3"],
+    ["trivydb.py"],
     ["lessons.py"],
 ]
 
