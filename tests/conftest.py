@@ -29,6 +29,17 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["PORTSIDE_SESSION"] = f"test-{uuid.uuid4().hex[:10]}"
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the run's temporary progress folder."""
+    import os
+    import shutil
+
+    progress = os.environ.get("PORTSIDE_PROGRESS", "")
+    folder = os.path.dirname(progress)
+    if os.path.basename(folder).startswith("portside-test-progress-"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _course_resources() -> dict[str, Any]:
     from portside.engine import client
     from portside.labels import course_filter, session_id

@@ -36,8 +36,8 @@ _LAZY = {
     "Manifest": "portside.registry_client",
     "parse_reference": "portside.reference",
 }
-_SUBMODULES = {"engine", "images", "labels", "labs", "quiz", "reference", "registry", "registry_client", "tools",
-               "transfer", "tls", "paths"}
+_SUBMODULES = {"advisories", "engine", "images", "labels", "labs", "quiz", "reference", "registry", "registry_client",
+               "sample_app", "scan", "signing", "tools", "transfer", "trivydb", "tls", "paths"}
 
 __all__ = [
     "EngineUnavailable",

@@ -39,12 +39,13 @@ QUIET_ENV = {
 
 
 def scan(image: str, *, cache_dir: Path | None = None, db_repository: str | None = None,
-         image_src: Sequence[str] = ("docker",), env: Mapping[str, str] | None = None,
-         timeout: float = 600) -> dict[str, Any]:
+         image_src: Sequence[str] = ("docker",), severity: Sequence[str] = (),
+         env: Mapping[str, str] | None = None, timeout: float = 600) -> dict[str, Any]:
     """Trivy's JSON report of the vulnerabilities in ``image`` (OS packages and Python packages).
 
     Give ``cache_dir`` (a folder made by :func:`portside.trivydb.build`) or
     ``db_repository`` (a registry reference made by :func:`portside.trivydb.publish`).
+    ``severity``: only these levels, as ``trivy image --severity CRITICAL,HIGH`` does.
     """
     if (cache_dir is None) == (db_repository is None):
         raise PortsideError("Give Trivy its database one way: cache_dir= (a built database) or db_repository= "
@@ -56,6 +57,8 @@ def scan(image: str, *, cache_dir: Path | None = None, db_repository: str | None
     scratch = Path(tempfile.mkdtemp(prefix="portside-trivy-")) if cache_dir is None else None
     args = ["image", "--cache-dir", str(cache_dir or scratch), "--config", "", "--scanners", "vuln",
             "--format", "json", "--skip-java-db-update", "--image-src", ",".join(image_src)]
+    if severity:
+        args += ["--severity", ",".join(level.upper() for level in severity)]
     if db_repository is None:
         args += ["--skip-db-update", "--offline-scan"]
     else:

@@ -1,0 +1,96 @@
+"""portside.leaky: the secret-in-a-layer demo, built for real on the legacy builder and scanned by the real trivy.
+
+The leaky variant keeps the credential in its COPY layer (trivy's secret scanner finds
+it there); the multi-stage variant leaves no trace of it — not in the image, and not in
+the engine's build cache; the BuildKit variant fails with a clear message. trivy config
+passes all three Dockerfiles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from portside import engine, leaky
+from portside.errors import PortsideError
+from portside.labels import course_labels, session_id
+from portside.layers import SavedImage, save
+from portside.tools import trivy
+
+CREDS = leaky.CREDENTIALS_PATH
+
+
+@pytest.fixture(scope="module")
+def builds() -> Iterator[dict[str, leaky.LeakyBuild]]:
+    made = {v: leaky.build(v, f"portside-test-leaky/{v}:{session_id()}") for v in ("leaky", "multistage")}  # type: ignore[arg-type]
+    try:
+        yield made
+    finally:
+        leaky.remove(*made.values())
+
+
+def test_fake_credentials_have_the_shape_scanners_know() -> None:
+    one, two = leaky.fake_credentials(), leaky.fake_credentials()
+    assert one != two
+    lines = one.splitlines()
+    assert lines[0] == "[default]" and lines[1].startswith("aws_access_key_id = AKIA") and len(lines[1]) == 40
+    assert len(lines[2].split(" = ")[1]) == 40
+
+
+def test_builds_run_and_hide_their_credentials(builds: dict[str, leaky.LeakyBuild]) -> None:
+    cli = engine.client()
+    for build in builds.values():
+        output = cli.containers.run(build.image, remove=True, labels=course_labels("test-run"))
+        assert output.decode().strip() == "private package fetched"
+        assert cli.images.get(build.image).labels["org.portside.kind"] == "leaky-demo"
+        assert build.credentials not in repr(build)
+
+
+def test_multistage_image_holds_no_credential(builds: dict[str, leaky.LeakyBuild], tmp_path: Path) -> None:
+    good = builds["multistage"]
+    saved = SavedImage(save(good.image, tmp_path / "good.tar"))
+    assert saved.find(CREDS) == [] and not saved.exists(CREDS)
+    assert saved.exists("app/dependency.txt")
+    assert good.removed_intermediates >= 1
+    # no image on the engine (tagged or not) has the credential's COPY step, apart from the leaky build's own chain
+    leaky_chain = _history_ids(builds["leaky"].image)
+    for image in engine.client().images.list(all=True):
+        if image.id in leaky_chain:
+            continue
+        steps = [entry.get("CreatedBy", "") for entry in image.history()]
+        assert not any("COPY" in step and "/root/.aws/credentials" in step for step in steps), image.id
+
+
+def _history_ids(name: str) -> set[str]:
+    return {entry["Id"] for entry in engine.client().images.get(name).history()}
+
+
+def test_trivy_finds_the_deleted_credential_only_in_the_leaky_image(builds: dict[str, leaky.LeakyBuild]) -> None:
+    bad = trivy.secrets(trivy.scan_secrets(builds["leaky"].image, image_src=("docker",)))
+    assert {(s["Target"], s["RuleID"]) for s in bad} == {
+        ("/root/.aws/credentials", "aws-access-key-id"), ("/root/.aws/credentials", "aws-secret-access-key")}
+    assert trivy.secrets(trivy.scan_secrets(builds["multistage"].image, image_src=("docker",))) == []
+
+
+def test_trivy_config_passes_the_demo_dockerfiles() -> None:
+    report = trivy.config(leaky.app_dir())
+    assert {r["Target"] for r in report["Results"]} == set(leaky.VARIANTS.values())
+    assert trivy.misconfigurations(report) == []
+
+
+def test_buildsecret_needs_buildkit() -> None:
+    with pytest.raises(PortsideError, match="does not understand `RUN --mount`") as err:
+        leaky.build("buildsecret", f"portside-test-leaky/buildsecret:{session_id()}")
+    assert "multi-stage" in str(err.value)
+
+
+def test_remove_leaves_other_images_alone(tmp_path: Path) -> None:
+    leaky.remove("busybox:1.35", "portside-test-leaky/none:0")  # not the demo's: untouched, no error
+    assert engine.client().images.get("busybox:1.35")
+
+
+def test_unknown_variant() -> None:
+    with pytest.raises(PortsideError, match="no leaky-demo variant"):
+        leaky.dockerfile("nope")  # type: ignore[arg-type]
