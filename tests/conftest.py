@@ -8,7 +8,7 @@ course resource it makes carries that session label; the check looks only at tho
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -128,3 +128,31 @@ def run_student_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cal
         return texts, [t for t in texts if t.startswith(f"Lab {slug}\nTask")]
 
     return run
+
+
+@pytest.fixture
+def lab(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A fresh session of the lab named by the test module's ``SLUG``, with its own progress; closed afterwards."""
+    from portside.labs import Progress, start
+
+    session = start(request.module.SLUG, fresh=True, progress=Progress(tmp_path / "progress.json"))
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@pytest.fixture(scope="session")
+def pyapp_images() -> Iterator[dict[str, str]]:
+    """The demo app built once per run with both pin sets, under test tags: ``{"vulnerable": tag, "fixed": tag}``."""
+    from portside import sample_app
+    from portside.labels import session_id
+
+    tags = {variant: f"portside-test/pyapp:{variant}-{session_id()}" for variant in ("vulnerable", "fixed")}
+    try:
+        for variant, tag in tags.items():
+            sample_app.build(variant, tag)  # type: ignore[arg-type]
+        yield tags
+    finally:
+        for tag in tags.values():
+            sample_app.remove(tag)

@@ -10,15 +10,13 @@ check a ✘ and no traceback.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
+from labtools import fails_with_hints
 from portside import engine
-from portside.labs import LabContext, LabSession, Progress, start
+from portside.labs import LabContext, LabSession
 from portside.labs import lab02_release as lab02
-from portside.labs.model import Requirement
 from portside.tagging import commit_tag, git
 from portside.transfer import push, tag
 
@@ -26,15 +24,6 @@ StudentRunner = Callable[[str], tuple[list[str], list[str]]]
 
 SLUG = lab02.LAB.slug
 REPO = lab02.REPO
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[LabSession]:
-    session = start(SLUG, fresh=True, progress=Progress(tmp_path / "progress.json"))
-    try:
-        yield session
-    finally:
-        session.close()
 
 
 def _repo(lab: LabSession) -> Path:
@@ -53,15 +42,6 @@ def _push_as(lab: LabSession, source_tag: str, *names: str) -> None:
     for name in names:
         tag(lab.ref(REPO, source_tag), lab.ref(REPO, name))
         push(lab.ref(REPO, name), progress=False)
-
-
-def _fails_with_hints(lab: LabSession, requirement: Requirement, task: int, detail: str) -> None:
-    """Fails with ``detail`` and hint 1; the next check shows hint 2."""
-    first = lab.check(task).requirement(requirement.name)
-    assert (first.passed, first.error, first.detail) == (False, False, detail)
-    assert (first.hint_number, first.hint) == (1, requirement.hints[0])
-    again = lab.check(task).requirement(requirement.name)
-    assert (again.hint_number, again.hint) == (2, requirement.hints[1])
 
 
 # -- the good solution ---------------------------------------------------------------------------------------
@@ -103,7 +83,7 @@ def test_task1_built_from_main(lab: LabSession) -> None:
     _build(lab, "main", "2.4.1")
     assert lab.check(1).requirement(lab02.PUBLISHED.name).passed
     lab.progress.forget(SLUG)
-    _fails_with_hints(lab, lab02.FROM_RELEASE_COMMIT, 1,
+    fails_with_hints(lab, lab02.FROM_RELEASE_COMMIT, 1,
                       "prod/shop:2.4.1 contains VERSION 2.5.0-dev: it was not built from the commit tagged v2.4.1")
 
 
@@ -118,7 +98,7 @@ def test_task2_missing_minor_tag(lab: LabSession) -> None:
     lab.progress.forget(SLUG)
     old = commit_tag(_repo(lab), "v2.3.0")
     listed = ", ".join(sorted(["2", "2.3", "2.3.0", "2.4.1", old, release]))
-    _fails_with_hints(lab, lab02.ALL_TAGS, 2, f"prod/shop lacks 2.4 — prod/shop has tags {listed}")
+    fails_with_hints(lab, lab02.ALL_TAGS, 2, f"prod/shop lacks 2.4 — prod/shop has tags {listed}")
 
 
 def test_task2_latest_in_prod(lab: LabSession) -> None:
@@ -132,14 +112,14 @@ def test_task2_latest_in_prod(lab: LabSession) -> None:
     report = lab.check(2)
     assert report.requirement(lab02.ALL_TAGS.name).passed
     lab.progress.forget(SLUG)
-    _fails_with_hints(lab, lab02.NO_LATEST, 2, "prod/shop has a tag latest; prod/shop-worker has a tag latest")
+    fails_with_hints(lab, lab02.NO_LATEST, 2, "prod/shop has a tag latest; prod/shop-worker has a tag latest")
 
 
 def test_task2_exact_tag_pushed_over(lab: LabSession) -> None:
     """The new release pushed as 2.3.0 as well: the old release's exact tag moved."""
     lab.fast_forward(3)
     _push_as(lab, "2.4.1", "2.3.0")
-    _fails_with_hints(lab, lab02.OLD_RELEASE_KEPT, 2,
+    fails_with_hints(lab, lab02.OLD_RELEASE_KEPT, 2,
                       "prod/shop:2.3.0 was pushed over: it names another image now")
     detail = lab.check(2).requirement(lab02.FLOATING_FOLLOW.name).detail
     assert detail == "prod/shop:2.3 points at an image no version tag names; the newest 2.3.x release is 2.3.0"
@@ -154,7 +134,7 @@ def test_task3_prerelease_moved_major_tag(lab: LabSession) -> None:
     assert report.requirement(lab02.CANDIDATE_TAGS.name).passed
     assert report.requirement(lab02.CANDIDATE_FROM_MAIN.name).passed
     lab.progress.forget(SLUG)
-    _fails_with_hints(lab, lab02.FLOATING_FOLLOW, 3,
+    fails_with_hints(lab, lab02.FLOATING_FOLLOW, 3,
                       "prod/shop:2 points at 2.5.0-rc.1, a pre-release; the newest 2.x release is 2.4.1")
 
 
@@ -163,7 +143,7 @@ def test_task3_candidate_built_from_the_release(lab: LabSession) -> None:
     lab.fast_forward(3)
     _build(lab, "v2.4.1", "2.5.0-rc.1")
     _push_as(lab, "2.5.0-rc.1", commit_tag(_repo(lab), "main"))
-    _fails_with_hints(lab, lab02.CANDIDATE_FROM_MAIN, 3,
+    fails_with_hints(lab, lab02.CANDIDATE_FROM_MAIN, 3,
                       "prod/shop:2.5.0-rc.1 contains VERSION 2.4.1: it was not built from main")
 
 

@@ -12,16 +12,14 @@ a ✘ and no traceback.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
 import requests
 
-from portside.labs import LabContext, LabSession, Progress, start
+from labtools import fails_with_hints
+from portside.labs import LabContext, LabSession
 from portside.labs import lab03_private_registry as lab03
 from portside.labs.context import find_container
-from portside.labs.model import Requirement
 from portside.registry import docker_login
 from portside.registry_admin import stored_blobs
 from portside.transfer import push
@@ -30,15 +28,6 @@ StudentRunner = Callable[[str], tuple[list[str], list[str]]]
 
 SLUG = lab03.LAB.slug
 REPO = lab03.REPO
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[LabSession]:
-    session = start(SLUG, fresh=True, progress=Progress(tmp_path / "progress.json"))
-    try:
-        yield session
-    finally:
-        session.close()
 
 
 def _secure(lab: LabSession) -> None:
@@ -52,16 +41,6 @@ def _publish(lab: LabSession, *versions: str) -> None:
     docker_login(lab.address, lab.user, lab.password)
     for version in versions:
         push(lab.ref(REPO, version), progress=False)
-
-
-def _fails_with_hints(lab: LabSession, requirement: Requirement, task: int, detail: str) -> None:
-    """Fails with ``detail`` and hint 1; the next check shows hint 2."""
-    lab.progress.forget(SLUG)
-    first = lab.check(task).requirement(requirement.name)
-    assert (first.passed, first.error, first.detail) == (False, False, detail)
-    assert (first.hint_number, first.hint) == (1, requirement.hints[0])
-    again = lab.check(task).requirement(requirement.name)
-    assert (again.hint_number, again.hint) == (2, requirement.hints[1])
 
 
 # -- the start state and the good solution ---------------------------------------------------------------------
@@ -108,7 +87,7 @@ def test_the_learner_way_passes_too(lab: LabSession) -> None:
 
 # -- known-bad attempts: task 1 --------------------------------------------------------------------------------
 def test_task1_start_state_is_plain_http(lab: LabSession) -> None:
-    _fails_with_hints(lab, lab03.SERVES_TLS, 1, "it answers plain HTTP (GET http://…/v2/ → 401): a password "
+    fails_with_hints(lab, lab03.SERVES_TLS, 1, "it answers plain HTTP (GET http://…/v2/ → 401): a password "
                                                 "sent to it crosses the network readable")
 
 
@@ -116,7 +95,7 @@ def test_task1_tls_but_no_users(lab: LabSession) -> None:
     lab03.run_registry(lab, tls=True)
     report = lab.check(1)
     assert report.requirement(lab03.SERVES_TLS.name).passed
-    _fails_with_hints(lab, lab03.ANONYMOUS_REFUSED, 1,
+    fails_with_hints(lab, lab03.ANONYMOUS_REFUSED, 1,
                       "an anonymous request was answered 200, not 401: anyone can read it")
 
 
@@ -126,7 +105,7 @@ def test_task1_users_but_no_tls(lab: LabSession) -> None:
     report = lab.check(1)
     assert report.requirement(lab03.ANONYMOUS_REFUSED.name).passed
     assert report.requirement(lab03.LEARNER_LOGS_IN.name).passed
-    _fails_with_hints(lab, lab03.SERVES_TLS, 1, "it answers plain HTTP (GET http://…/v2/ → 401): a password "
+    fails_with_hints(lab, lab03.SERVES_TLS, 1, "it answers plain HTTP (GET http://…/v2/ → 401): a password "
                                                 "sent to it crosses the network readable")
 
 
@@ -134,7 +113,7 @@ def test_task1_wrong_password(lab: LabSession) -> None:
     assert lab.user
     lab03.run_registry(lab, users={lab.user: secrets.token_urlsafe(12)}, tls=True)
     assert lab.check(1).requirement(lab03.SERVES_TLS.name).passed
-    _fails_with_hints(lab, lab03.LEARNER_LOGS_IN, 1, "the registry refused learner's password (GET /v2/ → 401)")
+    fails_with_hints(lab, lab03.LEARNER_LOGS_IN, 1, "the registry refused learner's password (GET /v2/ → 401)")
 
 
 # -- known-bad attempts: task 2 --------------------------------------------------------------------------------
@@ -143,14 +122,14 @@ def test_task2_only_the_new_version(lab: LabSession) -> None:
     _publish(lab, "2.0")
     report = lab.check(2)
     assert report.requirement(lab03.LOGGED_IN.name).passed and report.requirement(lab03.NEW_PUSHED.name).passed
-    _fails_with_hints(lab, lab03.OLD_PUSHED, 2, "team/app:1.0 not found — team/app has tag 2.0")
+    fails_with_hints(lab, lab03.OLD_PUSHED, 2, "team/app:1.0 not found — team/app has tag 2.0")
 
 
 def test_task2_pushed_to_the_old_registry_only(lab: LabSession) -> None:
     """Both versions pushed to the hurried registry, then the secure one started: it is empty."""
     _publish(lab, "1.0", "2.0")
     _secure(lab)
-    _fails_with_hints(lab, lab03.OLD_PUSHED, 2,
+    fails_with_hints(lab, lab03.OLD_PUSHED, 2,
                       "team/app:1.0 not found — there is no repository team/app: the registry is empty")
     report = lab.check(3)
     assert report.requirement(lab03.OLD_DELETED.name).detail == \
@@ -164,7 +143,7 @@ def test_task3_deleted_but_not_collected(lab: LabSession) -> None:
     client.delete_manifest(REPO, client.digest(REPO, "1.0"))
     report = lab.check(3)
     assert report.requirement(lab03.OLD_DELETED.name).passed and report.requirement(lab03.NEW_PULLS.name).passed
-    _fails_with_hints(lab, lab03.NO_GARBAGE, 3, "3 blob(s) that no manifest refers to are still on the "
+    fails_with_hints(lab, lab03.NO_GARBAGE, 3, "3 blob(s) that no manifest refers to are still on the "
                                                 "registry's disk: deleting a manifest does not free its layers")
     assert lab.check(2).passed  # 1.0 was published; retiring it does not undo task 2
 
@@ -174,7 +153,7 @@ def test_task3_collected_without_deleting(lab: LabSession) -> None:
     assert lab03.garbage_collect(lab) == "7 blobs marked, 0 blobs and 0 manifests eligible for deletion"
     report = lab.check(3)
     assert report.requirement(lab03.NO_GARBAGE.name).passed
-    _fails_with_hints(lab, lab03.OLD_DELETED, 3, "team/app:1.0 is still in the registry")
+    fails_with_hints(lab, lab03.OLD_DELETED, 3, "team/app:1.0 is still in the registry")
 
 
 def test_task3_deleted_the_wrong_version(lab: LabSession) -> None:
@@ -182,7 +161,7 @@ def test_task3_deleted_the_wrong_version(lab: LabSession) -> None:
     client = lab.client()
     client.delete_manifest(REPO, client.digest(REPO, "2.0"))
     lab03.garbage_collect(lab)
-    _fails_with_hints(lab, lab03.NEW_PULLS, 3, "team/app:2.0 not found — team/app has tag 1.0")
+    fails_with_hints(lab, lab03.NEW_PULLS, 3, "team/app:2.0 not found — team/app has tag 1.0")
 
 
 def test_checks_on_a_stopped_registry_fail_without_traceback(lab: LabSession) -> None:

@@ -13,15 +13,15 @@ from __future__ import annotations
 import io
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import docker.errors
-import pytest
 
+from labtools import fails_with_hints
 from portside import engine
 from portside.labels import course_labels
-from portside.labs import LabSession, Progress, start
+from portside.labs import LabSession
 from portside.labs import lab04_pass_the_gate as lab04
 from portside.labs.model import Requirement
 from portside.paths import state_dir
@@ -34,25 +34,6 @@ SLUG = lab04.LAB.slug
 REPO = lab04.REPO
 #: this machine's tools and offline wheel cache, found before any test points the course home elsewhere
 _SHARED = {folder: state_dir(folder) for folder in ("tools", "wheels")}
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[LabSession]:
-    session = start(SLUG, fresh=True, progress=Progress(tmp_path / "progress.json"))
-    try:
-        yield session
-    finally:
-        session.close()
-
-
-def _fails_with_hints(lab: LabSession, requirement: Requirement, detail: str) -> None:
-    """Fails with ``detail`` and hint 1; the next check shows hint 2."""
-    lab.progress.forget(SLUG)
-    first = lab.check(1).requirement(requirement.name)
-    assert (first.passed, first.error, first.detail) == (False, False, detail)
-    assert (first.hint_number, first.hint) == (1, requirement.hints[0])
-    again = lab.check(1).requirement(requirement.name)
-    assert (again.hint_number, again.hint) == (2, requirement.hints[1])
 
 
 def _only(lab: LabSession, failing: Requirement) -> None:
@@ -107,7 +88,7 @@ def test_allow_listing_the_flaws(lab: LabSession) -> None:
     push(ctx.ref(REPO, "1.1"), progress=False)
     _only(lab, lab04.NOTHING_ALLOWED)
     ids = ", ".join(sorted({f.id for f in blocking}))
-    _fails_with_hints(lab, lab04.NOTHING_ALLOWED, f"{lab04.ALLOWLIST} waves through {ids}: the flaw is still in "
+    fails_with_hints(lab, lab04.NOTHING_ALLOWED, 1, f"{lab04.ALLOWLIST} waves through {ids}: the flaw is still in "
                                                   "the image, the gate just no longer looks at it")
 
 
@@ -125,7 +106,7 @@ def test_hiding_the_package_metadata(lab: LabSession) -> None:
         raise AssertionError(exc.build_log) from exc
     push(name, progress=False)
     _only(lab, lab04.DEPENDENCIES_VISIBLE)
-    _fails_with_hints(lab, lab04.DEPENDENCIES_VISIBLE,
+    fails_with_hints(lab, lab04.DEPENDENCIES_VISIBLE,
                       f"the SBOM of {REPO}:1.1 lists no GitPython, httpx: the scanner cannot see the app's "
                       "dependencies, so its verdict says nothing about them")
 
@@ -139,7 +120,7 @@ def test_bumping_only_one_dependency(lab: LabSession) -> None:
     verdict = gate(lab04.release_scan(lab.context))
     assert verdict.blocking and not {f.package.lower() for f in verdict.blocking} & {"gitpython", "gitdb", "smmap"}
     listed = ", ".join(sorted({f"{f.package} {f.installed} ({f.id})" for f in verdict.blocking}))
-    _fails_with_hints(lab, lab04.GATE_PASSES,
+    fails_with_hints(lab, lab04.GATE_PASSES,
                       f"{len(verdict.blocking)} CRITICAL finding(s) still block {REPO}:1.1: {listed}")
 
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from labtools import fails_with_hints
 from portside import sample_app
 from portside.errors import PortsideError
-from portside.labs import LabSession, Progress, start
+from portside.labs import LabSession
 from portside.labs import lab05_sign_release as lab05
 from portside.labs.context import LabState
-from portside.labs.model import Requirement
 from portside.registry import docker_login
 from portside.signing import TemporaryKeys, verify_signature
 from portside.tools import cosign, syft
@@ -32,15 +32,6 @@ StudentRunner = Callable[[str], tuple[list[str], list[str]]]
 
 SLUG = lab05.SLUG
 REPO, TAG = lab05.REPO, lab05.TAG
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[LabSession]:
-    session = start(SLUG, fresh=True, progress=Progress(tmp_path / "progress.json"))
-    try:
-        yield session
-    finally:
-        session.close()
 
 
 @pytest.fixture
@@ -76,16 +67,6 @@ def _attest(lab: LabSession, keys: TemporaryKeys, ref: str, *, sbom_of: str | No
     cosign.attest(ref, sbom, "cyclonedx", keys.private, keys.password)
 
 
-def _fails_with_hints(lab: LabSession, requirement: Requirement, task: int, detail: str) -> None:
-    """Fails with ``detail`` and hint 1; the next check shows hint 2."""
-    lab.progress.forget(SLUG)
-    first = lab.check(task).requirement(requirement.name)
-    assert (first.passed, first.error, first.detail) == (False, False, detail)
-    assert (first.hint_number, first.hint) == (1, requirement.hints[0])
-    again = lab.check(task).requirement(requirement.name)
-    assert (again.hint_number, again.hint) == (2, requirement.hints[1])
-
-
 # -- the start state and the good solution ---------------------------------------------------------------------
 def test_solution_passes_every_requirement(lab: LabSession) -> None:
     before = set(Path(tempfile.gettempdir()).glob("portside-keys-*"))
@@ -118,11 +99,11 @@ def test_start_state_then_task1_mistakes(lab: LabSession, keys: TemporaryKeys) -
     report = lab.check()
     assert not any(r.passed for t in report.tasks for r in t.results)
     assert lab.check(2).requirement(lab05.RELEASE_SIGNED.name).detail == "team/app:1.0 carries no signature"
-    _fails_with_hints(lab, lab05.KEY_SHARED, 1, "the checker has no public key of yours yet")
+    fails_with_hints(lab, lab05.KEY_SHARED, 1, "the checker has no public key of yours yet")
     with pytest.raises(PortsideError, match="private key"):
         lab05.share_public_key(lab, keys.private)
     shutil.copyfile(keys.private, LabState(SLUG).workdir / lab05.PUBLIC_KEY)  # handed over by hand instead
-    _fails_with_hints(lab, lab05.KEY_SHARED, 1, "the shared file is a PRIVATE key: anyone holding it (and its "
+    fails_with_hints(lab, lab05.KEY_SHARED, 1, "the shared file is a PRIVATE key: anyone holding it (and its "
                                                 "password) can sign as you")
 
 
@@ -136,7 +117,7 @@ def test_task2_signed_the_tags_old_digest(lab: LabSession, keys: TemporaryKeys) 
     client = lab.client()
     client.put_manifest(REPO, TAG, client.manifest(REPO, "rebuild"))  # CI moves 1.0 to the rebuild
     assert _release(lab) != old
-    _fails_with_hints(lab, lab05.RELEASE_SIGNED, 2,
+    fails_with_hints(lab, lab05.RELEASE_SIGNED, 2,
                       "team/app holds a signature, but for an image team/app:1.0 no longer points at: the tag "
                       "moved after it was signed")
     assert lab.check(2).requirement(lab05.SIGNED_BY_YOU.name).detail == \
@@ -148,7 +129,7 @@ def test_task2_signed_with_another_key(lab: LabSession, keys: TemporaryKeys, oth
     _sign(lab, other_keys, share=keys)
     report = lab.check(2)
     assert report.requirement(lab05.RELEASE_SIGNED.name).passed
-    _fails_with_hints(lab, lab05.SIGNED_BY_YOU, 2,
+    fails_with_hints(lab, lab05.SIGNED_BY_YOU, 2,
                       "no signature on team/app:1.0 (as it is now) verifies with cosign.pub")
 
 
@@ -158,17 +139,17 @@ def test_task3_no_attestation_another_key_another_image(lab: LabSession, keys: T
     """Three wrong attestations in a row: none; one by another key; then the SBOM of another image."""
     ref = _sign(lab, keys)
     assert lab.check(2).passed
-    _fails_with_hints(lab, lab05.ATTESTED, 3, "team/app:1.0 carries no attestation")
+    fails_with_hints(lab, lab05.ATTESTED, 3, "team/app:1.0 carries no attestation")
     assert lab.check(3).requirement(lab05.SBOM_MATCHES.name).detail == "there is no verified SBOM to look at yet"
 
     _attest(lab, other_keys, ref)
-    _fails_with_hints(lab, lab05.ATTESTED, 3, "team/app:1.0 has an attestation, but no CycloneDX attestation on "
+    fails_with_hints(lab, lab05.ATTESTED, 3, "team/app:1.0 has an attestation, but no CycloneDX attestation on "
                                               "it verifies with your cosign.pub")
 
     _attest(lab, keys, ref, sbom_of="docker:busybox:1.35")
     assert lab.check(3).requirement(lab05.ATTESTED.name).passed
     pins = sorted(lab05._app_packages())
-    _fails_with_hints(lab, lab05.SBOM_MATCHES, 3, f"the attested SBOM lacks {len(pins)} of the app's Python "
+    fails_with_hints(lab, lab05.SBOM_MATCHES, 3, f"the attested SBOM lacks {len(pins)} of the app's Python "
                                                   f"packages (e.g. {pins[0]}): it was made from another image")
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,15 +38,8 @@ def _pypi(findings: object) -> set[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def images() -> Iterator[dict[str, str]]:
-    tags = {variant: f"portside-test-pyapp:{variant}-{session_id()}" for variant in ("vulnerable", "fixed")}
-    try:
-        for variant, tag in tags.items():
-            sample_app.build(variant, tag)  # type: ignore[arg-type]
-        yield tags
-    finally:
-        for tag in tags.values():
-            sample_app.remove(tag)
+def images(pyapp_images: dict[str, str]) -> dict[str, str]:
+    return pyapp_images
 
 
 @pytest.fixture(scope="module")

@@ -330,3 +330,20 @@ def test_keyless_signing_is_off_unless_asked(monkeypatch: pytest.MonkeyPatch) ->
     assert signing.keyless_enabled()
     with pytest.raises(InvalidReference):
         signing.sign_keyless("localhost:5000/team/app:1.0")  # never a tag, even online
+
+
+def test_verify_command_exit_codes(signed: str, keys: TemporaryKeys, other_keys: TemporaryKeys,
+                                   tmp_path: Path) -> None:
+    """`portside verify` is a deploy step: 0 deploy, 1 refuse (with the failing check named), 2 cannot run."""
+    from click.testing import CliRunner
+
+    from portside.cli_verify import verify
+
+    runner = CliRunner()
+    allowed = runner.invoke(verify, [signed, "--key", str(keys.public)])
+    assert allowed.exit_code == 0, allowed.output
+    assert allowed.output.startswith("DEPLOY") and "✔ scan gate: PASSED" in allowed.output
+    refused = runner.invoke(verify, [signed, "--key", str(other_keys.public)])
+    assert refused.exit_code == 1 and refused.output.startswith("REFUSE") and "✘ signature" in refused.output
+    missing = runner.invoke(verify, [signed, "--key", str(tmp_path / "no-such.pub")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output

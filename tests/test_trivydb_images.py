@@ -9,7 +9,6 @@ Images: the demo app ``pyapp`` (vulnerable and fixed pins, built by
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from packaging.utils import canonicalize_name
 
-from portside import sample_app, trivydb
+from portside import trivydb
 from portside.registry import Registry
 from portside.scan import scan
 from portside.trivydb.artifact import LAYER_MEDIA_TYPE, TITLE
@@ -53,16 +52,9 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def app() -> Iterator[dict[str, str]]:
-    """pyapp built with both pin sets under test tags, removed afterwards."""
-    tags = {variant: f"portside-test-trivydb/pyapp:{variant}" for variant in ("vulnerable", "fixed")}
-    try:
-        for variant, tag in tags.items():
-            sample_app.build(variant, tag)  # type: ignore[arg-type]
-        yield tags
-    finally:
-        for tag in tags.values():
-            sample_app.remove(tag)
+def app(pyapp_images: dict[str, str]) -> dict[str, str]:
+    """pyapp built with both pin sets (the session's shared build)."""
+    return pyapp_images
 
 
 @pytest.mark.parametrize("image", BASES)
@@ -112,11 +104,12 @@ def test_db_repository(cache: Path, app: dict[str, str]) -> None:
 def test_trivy_agrees_with_the_harness(cache: Path, app: dict[str, str]) -> None:
     """For every lesson image: Trivy's (package, id) pairs equal portside.scan's, except listed differences."""
     unexplained: dict[str, Any] = {}
+    names = {tag: f"pyapp:{variant}" for variant, tag in app.items()}  # stable names for KNOWN_DIFFERENCES
     for image in (app["vulnerable"], app["fixed"], *BASES, NO_PACKAGES):
         trivy = trivydb.scan(image, cache_dir=cache)
         agreement = trivydb.compare(trivy, scan(image))
         assert bool(agreement.both) == (image != NO_PACKAGES), f"{image}: {agreement}"
-        name = image.replace("portside-test-trivydb/", "")
+        name = names.get(image, image)
         for side, pairs in (("only Trivy", agreement.only_trivy), ("only portside.scan", agreement.only_harness)):
             for package, advisory in pairs:
                 if (name, package, advisory) not in KNOWN_DIFFERENCES:

@@ -233,9 +233,11 @@ def cleanup() -> None:
 
 from .cli_scan import advisories as _advisories  # noqa: E402  (registered after the group exists)
 from .cli_scan import scan as _scan  # noqa: E402
+from .cli_verify import verify as _verify  # noqa: E402
 from .trivydb.cli import publish_command, trivy_db_command  # noqa: E402
 
 cli.add_command(_scan)
+cli.add_command(_verify)
 cli.add_command(_advisories)
 _advisories.add_command(trivy_db_command)
 _advisories.add_command(publish_command)

@@ -10,11 +10,12 @@ import importlib
 import pkgutil
 import re
 from functools import cache
+from typing import Any
 
 from ..errors import PortsideError
 from .model import Lab
 
-__all__ = ["all_labs", "get", "slugs"]
+__all__ = ["all_labs", "get", "lab_of", "slugs"]
 
 _MODULE = re.compile(r"^lab\d\d_\w+$")
 
@@ -56,3 +57,19 @@ def get(slug: str) -> Lab:
     except KeyError:
         raise PortsideError(f"There is no lab called {slug!r}.",
                             hint=f"The labs are: {', '.join(slugs()) or '(none yet)'}.") from None
+
+
+def lab_of(obj: Any, slug: str) -> Lab:
+    """The :class:`Lab` behind ``obj``: a session, a context, a lab or a slug (learner helpers accept any of them).
+
+    ``slug`` only shapes the error message: the lab whose helper was called.
+    """
+    if isinstance(obj, Lab):
+        return obj
+    if isinstance(obj, str):
+        return get(obj)
+    found = getattr(obj, "lab", None)
+    if isinstance(found, Lab):
+        return found
+    raise PortsideError(f"{obj!r} is not a lab.",
+                        hint=f'Pass the lab you started: lab = portside.labs.start("{slug}").')

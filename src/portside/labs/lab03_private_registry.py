@@ -29,7 +29,7 @@ from typing import Any
 import docker.errors
 import requests
 
-from ..errors import PortInUse, PortsideError, RegistryError, RegistryUnreachable
+from ..errors import PortInUse, RegistryError, RegistryUnreachable
 from ..registry import CONFIG_PATH, docker_login
 from ..registry_admin import blob_links, manifest_revisions, stored_blobs
 from ..sample_images import build_image
@@ -49,19 +49,6 @@ BASE = "busybox:1.35"
 
 
 # -- the learner's tools ---------------------------------------------------------------------------------
-def _lab_of(lab: Any) -> Lab:
-    """The :class:`Lab` behind a session, a context, a lab or a slug."""
-    if isinstance(lab, Lab):
-        return lab
-    if isinstance(lab, str):
-        return catalog.get(lab)
-    found = getattr(lab, "lab", None)
-    if isinstance(found, Lab):
-        return found
-    raise PortsideError(f"{lab!r} is not a lab.",
-                        hint=f'Pass the lab you started: lab = portside.labs.start("{SLUG}").')
-
-
 def run_registry(lab: Any, *, users: Mapping[str, str] | None = None, tls: bool = False) -> None:
     """Replace the lab's registry by a new ``registry:2`` with these settings, on the same port.
 
@@ -70,7 +57,7 @@ def run_registry(lab: Any, *, users: Mapping[str, str] | None = None, tls: bool 
     signed by a CA made for the lab (``lab.context.ca_file``). Like re-running
     ``docker run`` without a volume, the new registry starts empty.
     """
-    the_lab = _lab_of(lab)
+    the_lab = catalog.lab_of(lab, SLUG)
     ctx = LabContext.discover(the_lab)
     state = LabState(the_lab.slug)
     old = find_container(the_lab.slug)
@@ -115,7 +102,7 @@ def garbage_collect(lab: Any) -> str:
     The restart clears the registry's in-memory cache of which blobs exist, as the
     registry's documentation asks after a collection.
     """
-    ctx = LabContext.discover(_lab_of(lab))
+    ctx = LabContext.discover(catalog.lab_of(lab, SLUG))
     container = find_container(ctx.lab.slug)
     if container is None or container.status != "running":
         raise RegistryUnreachable(f"The lab registry is not running (nothing answers at {ctx.address}).",

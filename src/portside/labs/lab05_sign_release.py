@@ -43,18 +43,6 @@ PUBLIC_KEY = "cosign.pub"  #: the file name the checker reads in the lab's work 
 
 
 # -- the learner's tool ------------------------------------------------------------------------------------
-def _lab_of(lab: Any) -> Lab:
-    if isinstance(lab, Lab):
-        return lab
-    if isinstance(lab, str):
-        return catalog.get(lab)
-    found = getattr(lab, "lab", None)
-    if isinstance(found, Lab):
-        return found
-    raise PortsideError(f"{lab!r} is not a lab.",
-                        hint=f'Pass the lab you started: lab = portside.labs.start("{SLUG}").')
-
-
 def share_public_key(lab: Any, public_key: str | Path) -> None:
     """Give the checker your **public** key (copied into the lab's work folder as ``cosign.pub``).
 
@@ -62,7 +50,7 @@ def share_public_key(lab: Any, public_key: str | Path) -> None:
     """
     source = Path(public_key)
     load_public_key(source)  # raises for a private key or anything that is not an ECDSA public key
-    dest = LabState(_lab_of(lab).slug).workdir / PUBLIC_KEY
+    dest = LabState(catalog.lab_of(lab, SLUG).slug).workdir / PUBLIC_KEY
     shutil.copyfile(source, dest)
     print(f"Shared {source.name} with the checker (as {PUBLIC_KEY}). Your private key stays where it is.")
 

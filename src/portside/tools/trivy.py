@@ -24,7 +24,7 @@ from .install import path, version_of
 __all__ = ["config", "misconfigurations", "sbom", "scan_secrets", "secrets", "version"]
 
 #: Set as environment variables, so an older trivy that lacks one of them still runs.
-_QUIET_ENV = {
+QUIET_ENV = {
     "TRIVY_SKIP_VERSION_CHECK": "true",
     "TRIVY_DISABLE_TELEMETRY": "true",
     "TRIVY_SKIP_VEX_REPO_UPDATE": "true",
@@ -69,7 +69,7 @@ def scan_secrets(image_or_tar: str | Path, *, image_src: Sequence[str] = ("docke
         "trivy",
         ["image", *_common(), *_OFFLINE, "--scanners", "secret", "--format", "json",
          "--image-src", ",".join(image_src), *_target(image_or_tar)],
-        timeout=timeout, env={**_QUIET_ENV, **(env or {})}, what=f"trivy image {image_or_tar}",
+        timeout=timeout, env={**QUIET_ENV, **(env or {})}, what=f"trivy image {image_or_tar}",
         hint="Check that the image exists locally (`docker image ls`) or in the registry you named.",
     )
     return _json(result, str(image_or_tar))
@@ -82,7 +82,7 @@ def config(folder: str | Path, *, env: Mapping[str, str] | None = None, timeout:
     """
     result = run_tool(
         "trivy", ["config", *_common(), "--skip-check-update", "--format", "json", str(folder)],
-        timeout=timeout, env={**_QUIET_ENV, **(env or {})}, what=f"trivy config {folder}",
+        timeout=timeout, env={**QUIET_ENV, **(env or {})}, what=f"trivy config {folder}",
     )
     return _json(result, str(folder))
 
@@ -98,7 +98,7 @@ def sbom(image_or_tar: str | Path, *, output_format: str = "cyclonedx",
         "trivy",
         ["image", *_common(), *_OFFLINE, "--format", output_format,
          "--image-src", ",".join(image_src), *_target(image_or_tar)],
-        timeout=timeout, env={**_QUIET_ENV, **(env or {})}, what=f"trivy image {image_or_tar}",
+        timeout=timeout, env={**QUIET_ENV, **(env or {})}, what=f"trivy image {image_or_tar}",
     )
     return _json(result, str(image_or_tar))
 

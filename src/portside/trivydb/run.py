@@ -23,19 +23,13 @@ from packaging.utils import canonicalize_name
 
 from ..errors import PortsideError, ToolError
 from ..tools._runner import run_tool
+from ..tools.trivy import QUIET_ENV
 
 if TYPE_CHECKING:
     from ..scan import ScanReport
 
 __all__ = ["Agreement", "compare", "found", "harness_found", "scan", "vulnerabilities"]
 
-#: update checks, telemetry and the VEX repository would all try to go online
-QUIET_ENV = {
-    "TRIVY_SKIP_VERSION_CHECK": "true",
-    "TRIVY_DISABLE_TELEMETRY": "true",
-    "TRIVY_SKIP_VEX_REPO_UPDATE": "true",
-    "TRIVY_NO_PROGRESS": "true",
-}
 
 
 def scan(image: str, *, cache_dir: Path | None = None, db_repository: str | None = None,
