@@ -45,6 +45,7 @@ __all__ = [
     "ensure",
     "format_table",
     "offline_from_env",
+    "require_base",
     "status",
 ]
 
@@ -94,6 +95,15 @@ class ImageStatus:
 def offline_from_env() -> bool:
     """True when ``PORTSIDE_OFFLINE`` is ``1``, ``true``, ``yes`` or ``on``."""
     return os.environ.get("PORTSIDE_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def require_base(name: str, *, for_what: str) -> None:
+    """Fail clearly when the course image ``name``, the base of ``for_what``, is not on this machine."""
+    try:
+        client().images.get(name)
+    except docker.errors.ImageNotFound:
+        raise ImageUnavailable(f"{name}, the base of {for_what}, is not on this machine.",
+                               hint="Run `portside images ensure` (it builds a stand-in offline).") from None
 
 
 def _names(names: Iterable[str] | None) -> list[str]:

@@ -30,7 +30,8 @@ from typing import Any, Literal
 import docker.errors
 
 from . import engine
-from .errors import ImageUnavailable, PortsideError
+from .errors import PortsideError
+from .images import require_base
 from .labels import course_labels
 
 __all__ = ["BASE", "CREDENTIALS_PATH", "VARIANTS", "LeakyBuild", "app_dir", "build", "dockerfile",
@@ -138,11 +139,7 @@ def build(variant: Variant, tag: str, *, credentials: str | None = None) -> Leak
         dockerfile(variant)  # raises the clear error
     credentials = credentials if credentials is not None else fake_credentials()
     cli = engine.client()
-    try:
-        cli.images.get(BASE)
-    except docker.errors.ImageNotFound:
-        raise ImageUnavailable(f"Cannot build the {variant} demo: its base image {BASE} is not on this machine.",
-                               hint="Run `portside images ensure` (it builds a stand-in offline).") from None
+    require_base(BASE, for_what=f"the {variant} demo")
     try:
         image, log = cli.images.build(fileobj=_context(variant, credentials), custom_context=True, tag=tag,
                                       rm=True, forcerm=True, pull=False, labels=course_labels("leaky-demo"))

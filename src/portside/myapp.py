@@ -17,7 +17,8 @@ from typing import Any
 import docker.errors
 
 from . import engine
-from .errors import ImageUnavailable, PortsideError
+from .errors import PortsideError
+from .images import require_base
 from .labels import COURSE, course_labels
 
 __all__ = ["BASE", "DOCKERFILE", "LOCAL_NAME", "build", "check_name_free", "remove"]
@@ -49,11 +50,7 @@ def build(name: str = LOCAL_NAME, *, dockerfile: str = DOCKERFILE) -> Any:
     """Build ``myapp`` from ``dockerfile`` and name it ``name``; returns the docker-py ``Image``."""
     check_name_free(name)
     cli = engine.client()
-    try:
-        cli.images.get(BASE)
-    except docker.errors.ImageNotFound:
-        raise ImageUnavailable(f"{BASE}, the base of myapp, is not on this machine.",
-                               hint="Run `portside images ensure` (it builds a stand-in offline).") from None
+    require_base(BASE, for_what="myapp")
     try:
         image, _ = cli.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=name, pull=False, rm=True,
                                     forcerm=True, labels=course_labels("example-image"))

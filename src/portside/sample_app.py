@@ -30,7 +30,8 @@ import docker.errors
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from . import engine
-from .errors import ImageUnavailable, PortsideError, SetupError
+from .errors import PortsideError, SetupError
+from .images import require_base
 from .labels import COURSE, STANDIN, course_labels
 from .paths import state_dir
 from .proc import run
@@ -206,11 +207,7 @@ def build(variant: Variant, tag: str | None = None, *, requirements: Path | None
     network. The image carries the course labels (kind ``sample-app``) plus ``labels``.
     """
     cli = engine.client()
-    try:
-        cli.images.get(BASE)
-    except docker.errors.ImageNotFound:
-        raise ImageUnavailable(f"{BASE}, the base of pyapp, is not on this machine.",
-                               hint="Run `portside images ensure` (it builds a stand-in offline).") from None
+    require_base(BASE, for_what="pyapp")
     reqs = Path(requirements) if requirements is not None else requirements_file(variant)
     ensure_wheels(reqs)
     name = tag or f"pyapp:{variant}"

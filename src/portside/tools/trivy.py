@@ -21,7 +21,7 @@ from ..proc import Result
 from ._runner import run_tool
 from .install import path, version_of
 
-__all__ = ["config", "misconfigurations", "sbom", "scan_secrets", "secrets", "version"]
+__all__ = ["QUIET_ENV", "config", "misconfigurations", "parse_json", "sbom", "scan_secrets", "secrets", "version"]
 
 #: Set as environment variables, so an older trivy that lacks one of them still runs.
 QUIET_ENV = {
@@ -37,7 +37,8 @@ def _common() -> list[str]:
     return ["--cache-dir", str(state_dir("trivy-cache")), "--config", ""]
 
 
-def _json(result: Result, what: str) -> dict[str, Any]:
+def parse_json(result: Result, what: str) -> dict[str, Any]:
+    """Trivy's JSON report from its output; a clear :class:`ToolError` when it printed something else."""
     try:
         data: dict[str, Any] = json.loads(result.stdout)
     except json.JSONDecodeError as exc:
@@ -72,7 +73,7 @@ def scan_secrets(image_or_tar: str | Path, *, image_src: Sequence[str] = ("docke
         timeout=timeout, env={**QUIET_ENV, **(env or {})}, what=f"trivy image {image_or_tar}",
         hint="Check that the image exists locally (`docker image ls`) or in the registry you named.",
     )
-    return _json(result, str(image_or_tar))
+    return parse_json(result, str(image_or_tar))
 
 
 def config(folder: str | Path, *, env: Mapping[str, str] | None = None, timeout: float = 300) -> dict[str, Any]:
@@ -84,7 +85,7 @@ def config(folder: str | Path, *, env: Mapping[str, str] | None = None, timeout:
         "trivy", ["config", *_common(), "--skip-check-update", "--format", "json", str(folder)],
         timeout=timeout, env={**QUIET_ENV, **(env or {})}, what=f"trivy config {folder}",
     )
-    return _json(result, str(folder))
+    return parse_json(result, str(folder))
 
 
 def sbom(image_or_tar: str | Path, *, output_format: str = "cyclonedx",
@@ -100,7 +101,7 @@ def sbom(image_or_tar: str | Path, *, output_format: str = "cyclonedx",
          "--image-src", ",".join(image_src), *_target(image_or_tar)],
         timeout=timeout, env={**QUIET_ENV, **(env or {})}, what=f"trivy image {image_or_tar}",
     )
-    return _json(result, str(image_or_tar))
+    return parse_json(result, str(image_or_tar))
 
 
 def secrets(report: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -11,7 +11,6 @@ Two ways to hand Trivy its database, the same two a real site uses:
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -21,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
-from ..errors import PortsideError, ToolError
+from ..errors import PortsideError
 from ..tools._runner import run_tool
-from ..tools.trivy import QUIET_ENV
+from ..tools.trivy import QUIET_ENV, parse_json
 
 if TYPE_CHECKING:
     from ..scan import ScanReport
@@ -65,12 +64,7 @@ def scan(image: str, *, cache_dir: Path | None = None, db_repository: str | None
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
-    try:
-        report: dict[str, Any] = json.loads(result.stdout)
-    except json.JSONDecodeError as exc:
-        raise ToolError(f"trivy printed something that is not JSON for {image}.", command=result.command,
-                        returncode=result.returncode, stderr=result.stderr) from exc
-    return report
+    return parse_json(result, image)
 
 
 def vulnerabilities(report: Mapping[str, Any]) -> list[dict[str, Any]]:
