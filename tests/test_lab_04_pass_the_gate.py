@@ -106,7 +106,7 @@ def test_hiding_the_package_metadata(lab: LabSession) -> None:
         raise AssertionError(exc.build_log) from exc
     push(name, progress=False)
     _only(lab, lab04.DEPENDENCIES_VISIBLE)
-    fails_with_hints(lab, lab04.DEPENDENCIES_VISIBLE,
+    fails_with_hints(lab, lab04.DEPENDENCIES_VISIBLE, 1,
                       f"the SBOM of {REPO}:1.1 lists no GitPython, httpx: the scanner cannot see the app's "
                       "dependencies, so its verdict says nothing about them")
 
@@ -120,7 +120,7 @@ def test_bumping_only_one_dependency(lab: LabSession) -> None:
     verdict = gate(lab04.release_scan(lab.context))
     assert verdict.blocking and not {f.package.lower() for f in verdict.blocking} & {"gitpython", "gitdb", "smmap"}
     listed = ", ".join(sorted({f"{f.package} {f.installed} ({f.id})" for f in verdict.blocking}))
-    fails_with_hints(lab, lab04.GATE_PASSES,
+    fails_with_hints(lab, lab04.GATE_PASSES, 1,
                       f"{len(verdict.blocking)} CRITICAL finding(s) still block {REPO}:1.1: {listed}")
 
 
