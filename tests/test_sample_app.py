@@ -100,3 +100,20 @@ def test_bumping_one_dependency_alone_fails_the_build_clearly(tmp_path: Path) ->
         assert "httpcore" in str(caught.value)
     finally:
         sample_app.remove(tag)
+
+
+@pytest.mark.slow
+def test_build_leaves_no_stage_images_behind() -> None:
+    """The build stage (wheels, pip's work) is thrown away: no untagged image of it stays on the engine."""
+    cli = engine.client()
+
+    def dangling() -> set[str]:
+        return {image.id for image in cli.images.list(filters={"dangling": True})}
+
+    before = dangling()
+    tag = f"portside-test-pyapp-stages:{session_id()}"
+    try:
+        sample_app.build("fixed", tag)
+        assert dangling() <= before
+    finally:
+        sample_app.remove(tag)

@@ -19,17 +19,17 @@ in the shape of an AWS key pair, valid nowhere. They are never printed.
 from __future__ import annotations
 
 import io
-import re
 import secrets
 import string
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import docker.errors
 
 from . import engine
+from .buildcache import remove_discarded_stages
 from .errors import PortsideError
 from .images import require_base
 from .labels import course_labels
@@ -48,7 +48,6 @@ VARIANTS: dict[str, str] = {
 BASE = "busybox:1.35"
 CREDENTIALS_PATH = "root/.aws/credentials"  #: where the build puts the file (in the image)
 _FIXED_MTIME = 1_700_000_000
-_STEP_ID = re.compile(r"^ ---> ([0-9a-f]{12})\s*$")
 
 
 def app_dir() -> Path:
@@ -96,40 +95,6 @@ def _context(variant: Variant, credentials: str) -> io.BytesIO:
     return buffer
 
 
-def _step_ids(log: list[dict[str, Any]]) -> list[str]:
-    """The image id after each build step (`` ---> 1a2b3c4d5e6f`` lines of the legacy builder)."""
-    ids = []
-    for entry in log:
-        for line in str(entry.get("stream", "")).splitlines():
-            found = _STEP_ID.match(line)
-            if found:
-                ids.append(found.group(1))
-    return ids
-
-
-def _remove_discarded_stages(cli: Any, image: Any, step_ids: list[str]) -> int:
-    """Remove intermediate images of earlier stages: they still hold whatever those stages copied in.
-
-    The legacy builder keeps every step as an image (its build cache). Steps of the final
-    stage are the final image's parents and go when it goes; those of a discarded stage
-    would stay on the build machine — with the credential inside.
-    """
-    keep = {entry["Id"].removeprefix("sha256:")[:12] for entry in image.history() if entry.get("Id") != "<missing>"}
-    base = cli.images.get(BASE).id.removeprefix("sha256:")[:12]
-    removed = 0
-    for short in reversed(step_ids):  # children first
-        if short in keep or short == base:
-            continue
-        try:
-            cli.images.remove(short, noprune=False)
-            removed += 1
-        except docker.errors.ImageNotFound:
-            pass
-        except docker.errors.APIError:  # still a parent of something: leave it
-            pass
-    return removed
-
-
 def build(variant: Variant, tag: str, *, credentials: str | None = None) -> LeakyBuild:
     """Build one variant as ``tag`` with (fake) credentials in its build context; returns the build.
 
@@ -154,7 +119,7 @@ def build(variant: Variant, tag: str, *, credentials: str | None = None) -> Leak
         raise PortsideError(f"Building the {variant} demo failed: {reason}") from None
     except docker.errors.APIError as exc:
         raise PortsideError(f"Building the {variant} demo failed: {exc.explanation or exc}") from None
-    removed = _remove_discarded_stages(cli, image, _step_ids(list(log)))
+    removed = remove_discarded_stages(image.id, "".join(str(entry.get("stream", "")) for entry in log), base=BASE)
     return LeakyBuild(variant, tag, str(image.id), credentials, removed)
 
 

@@ -30,6 +30,7 @@ import docker.errors
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from . import engine
+from .buildcache import remove_discarded_stages
 from .errors import PortsideError, SetupError
 from .images import require_base
 from .labels import COURSE, STANDIN, course_labels
@@ -240,7 +241,7 @@ def build(variant: Variant, tag: str | None = None, *, requirements: Path | None
         raise PortsideError(f"The engine refused to build {name}: {exc.explanation or exc}.") from None
     if image_id is None:
         image_id = str(cli.images.get(name).id)
-    _remove_stage_images(cli, "".join(log))
+    remove_discarded_stages(image_id, "".join(log), base=BASE)
     return image_id
 
 
@@ -254,26 +255,6 @@ def _log_tail(log: list[str], lines: int = 14) -> str:
     text = _ANSI.sub("", "".join(log))
     kept = [line for line in text.splitlines() if line.strip() and not line.startswith(_NOISE)]
     return "\n".join(kept[-lines:])
-
-
-_STEP = re.compile(r"^Step \d+/\d+ : FROM ", re.MULTILINE)
-_RESULT = re.compile(r"^ ---> ([0-9a-f]{12,64})\s*$", re.MULTILINE)
-
-
-def _remove_stage_images(cli: Any, log: str) -> None:
-    """Remove the untagged images the build stages left (the legacy builder keeps them as dangling images)."""
-    stage_results = []
-    starts = [m.start() for m in _STEP.finditer(log)]
-    for start in starts[1:]:  # the result of each stage is the last id printed before the next FROM
-        ids = _RESULT.findall(log[:start])
-        if ids:
-            stage_results.append(ids[-1])
-    for stage in stage_results:
-        try:
-            if not cli.images.get(stage).tags:
-                cli.images.remove(stage, noprune=False)
-        except docker.errors.APIError:  # still used by another image, or already gone
-            continue
 
 
 def remove(tag: str) -> None:

@@ -1,0 +1,50 @@
+"""After a multi-stage build on the legacy builder: remove what the discarded stages left behind.
+
+The legacy builder (no BuildKit) keeps the result of every build step as an untagged image,
+its build cache. Steps of the final stage are the final image's parents and go when it goes;
+steps of an earlier, discarded stage would stay on the machine — holding whatever that stage
+copied in (wheels, a credential). :func:`remove_discarded_stages` removes them right after the
+build, using the step ids the builder printed (`` ---> 1a2b3c4d5e6f`` lines).
+"""
+
+from __future__ import annotations
+
+import re
+
+import docker.errors
+
+from . import engine
+
+__all__ = ["remove_discarded_stages", "step_ids"]
+
+_STEP_ID = re.compile(r"^ ---> ([0-9a-f]{12,64})\s*$", re.MULTILINE)
+
+
+def _short(image_id: str) -> str:
+    return image_id.removeprefix("sha256:")[:12]
+
+
+def step_ids(log: str) -> list[str]:
+    """The (short) image id after each build step, in build order, from the builder's output."""
+    return [_short(found) for found in _STEP_ID.findall(log)]
+
+
+def remove_discarded_stages(image: str, log: str, *, base: str) -> int:
+    """Remove the step images of ``image``'s build that are neither its own layers' images nor ``base``.
+
+    ``log``: the builder's output (the ``stream`` texts joined). Returns how many images were
+    removed; images still used by something else are left alone.
+    """
+    cli = engine.client()
+    keep = {_short(entry["Id"]) for entry in cli.images.get(image).history() if entry.get("Id") != "<missing>"}
+    keep.add(_short(cli.images.get(base).id))
+    removed = 0
+    for short in reversed(step_ids(log)):  # children first
+        if short in keep:
+            continue
+        try:
+            cli.images.remove(short, noprune=False)
+            removed += 1
+        except docker.errors.APIError:  # already gone with a child, or still a parent of something: leave it
+            continue
+    return removed
