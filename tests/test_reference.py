@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portside.errors import InvalidReference
-from portside.reference import parse
+from portside.reference import join, parse
 
 DIGEST = "sha256:" + "a" * 64
 
@@ -61,3 +61,13 @@ def test_not_a_string() -> None:
     """A non-string is refused with a plain message, not a deep traceback."""
     with pytest.raises(InvalidReference):
         parse(42)  # type: ignore[arg-type]
+
+
+def test_join_builds_what_parse_reads() -> None:
+    assert join("localhost:5000", "team/app") == "localhost:5000/team/app"
+    assert join("localhost:5000", "team/app", "1.0") == "localhost:5000/team/app:1.0"
+    digest = "sha256:" + "a" * 64
+    joined = join("localhost:5000", "team/app", "1.0", digest)
+    assert joined == f"localhost:5000/team/app:1.0@{digest}"
+    parsed = parse(joined)
+    assert (parsed.domain, parsed.path, parsed.tag, parsed.digest) == ("localhost:5000", "team/app", "1.0", digest)

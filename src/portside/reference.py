@@ -22,7 +22,7 @@ from docker_image import reference as _reference
 
 from .errors import InvalidReference
 
-__all__ = ["DEFAULT_DOMAIN", "DEFAULT_TAG", "Reference", "parse"]
+__all__ = ["DEFAULT_DOMAIN", "DEFAULT_TAG", "Reference", "join", "parse"]
 
 DEFAULT_DOMAIN = "docker.io"
 DEFAULT_TAG = "latest"
@@ -68,6 +68,11 @@ class Reference:
         else:
             name = f"{self.domain}/{path}"
         return name + (f":{self.tag}" if self.tag else "") + (f"@{self.digest}" if self.digest else "")
+
+
+def join(address: str, repository: str, tag: str | None = None, digest: str | None = None) -> str:
+    """``ADDRESS/REPOSITORY[:TAG][@DIGEST]``, as written (:func:`parse` validates it)."""
+    return f"{address}/{repository}" + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
 
 
 def parse(ref: str) -> Reference:

@@ -53,6 +53,7 @@ from .errors import (
 from .labels import course_labels
 from .paths import docker_config_dir
 from .proc import run
+from .reference import join as join_reference
 from .reference import parse as parse_reference
 from .registry_client import RegistryClient
 from .tls import CertificateSet, bundle, make_certificates
@@ -247,8 +248,7 @@ class Registry(DockerRegistryContainer):
 
     def ref(self, repository: str, tag: str | None = None, digest: str | None = None) -> str:
         """An image reference in this registry: ``localhost:PORT/repository[:tag][@digest]``."""
-        text = f"{self.address}/{repository}" + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
-        return parse_reference(text).original
+        return parse_reference(join_reference(self.address, repository, tag, digest)).original
 
     def client(self, username: str | None = None, password: str | None = None) -> RegistryClient:
         """A :class:`RegistryClient` for this registry (anonymous, or the course login, unless given a user)."""

@@ -27,6 +27,7 @@ from ..engine import client as docker_client
 from ..errors import PortsideError
 from ..labels import COURSE
 from ..paths import state_dir
+from ..reference import join as join_reference
 
 if TYPE_CHECKING:
     import docker
@@ -192,7 +193,7 @@ class LabContext:
 
     def ref(self, repository: str, tag: str | None = None, digest: str | None = None) -> str:
         """A full reference in the lab's registry: ``localhost:PORT/REPO[:TAG][@DIGEST]``."""
-        return f"{self.address}/{repository}" + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+        return join_reference(self.address, repository, tag, digest)
 
     # -- credentials ---------------------------------------------------------------------------------
     @property
