@@ -26,6 +26,7 @@ from portside import images
 from portside.engine import client
 from portside.errors import ImageUnavailable
 from portside.labels import STANDIN, course_labels
+from portside.standins import rootfs
 
 pytestmark = pytest.mark.slow
 
@@ -208,6 +209,21 @@ def test_python_image_runs_python_and_pip(course_images: dict[str, images.ImageS
 def test_debian_image_is_debian_12(course_images: dict[str, images.ImageStatus]) -> None:
     """debian:bookworm-slim has /etc/debian_version starting with 12."""
     assert run("debian:bookworm-slim", "cat", "/etc/debian_version").startswith("12")
+
+
+@pytest.mark.parametrize("name", ["debian:bookworm-slim", "python:3.11-slim-bookworm"])
+def test_stand_in_holds_exactly_the_packages_its_recipe_names(course_images: dict[str, images.ImageStatus],
+                                                              name: str) -> None:
+    """The package set is the recipe: the same names on every Debian 12 machine (versions move with the archive)."""
+    if course_images[name].state != "stand-in":
+        pytest.skip(f"{name} was pulled, not built here")
+    expected = set(rootfs.debian_packages())
+    if name.startswith("python"):
+        expected |= set(rootfs.python_packages())
+    installed = set(run(name, "dpkg-query", "-W", "-f=${Package}\\n").split())
+    assert installed - expected == set(), "packages the recipe does not name (a hook skipped? Recommends?)"
+    assert expected - installed == set(), "packages the recipe names but the image lacks"
+    assert "usrmerge" not in installed and "perl" not in installed  # merged /usr by mmdebstrap's hook, as upstream
 
 
 # --- ensure(): warm runs and offline mode ------------------------------------------------------------------

@@ -14,15 +14,26 @@ Three things keep it quick and small:
 * like the official slim images, dpkg is told to skip documentation, manual pages
   and translations (``/etc/dpkg/dpkg.cfg.d/portside-slim``).
 
+The package set is the recipe, not a side effect: ``files/debian-bookworm-slim.packages``
+and ``files/python-3.11-slim-bookworm.packages`` name every package, mmdebstrap installs
+exactly those (``--variant=custom``, no Recommends) with merged ``/usr`` from its own
+``merged-usr`` hook, and the result is compared with the lists. So two Debian 12
+machines build the same package set on the same day; only the versions move, with
+Debian's point releases and security updates. (Before the lists, a machine whose
+mmdebstrap was installed *during* the build skipped the hook and got ``usrmerge`` and
+Perl: 8 packages more than everyone else.)
+
 Building needs root (mmdebstrap's ``root`` mode) and a Debian archive in the
 machine's apt sources; the archive address is read from ``/etc/apt``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shlex
 import time
+from functools import cache
 from pathlib import Path
 
 from .. import debian
@@ -31,13 +42,15 @@ from ..paths import state_dir
 from ..proc import run, which
 from .base import SUITE, Say, asset, build_dir, docker_import, label_changes, standin_labels
 
-__all__ = ["PYTHON_PACKAGES", "base_rootfs", "build_debian", "build_python", "mmdebstrap"]
+__all__ = ["PYTHON_PACKAGES", "base_rootfs", "build_debian", "build_python", "debian_packages", "mmdebstrap",
+           "python_packages"]
 
-#: what the python image adds to the Debian one
+#: what the python image is for (its package list adds these and their dependencies to the Debian one)
 PYTHON_PACKAGES = ("python3", "python3-pip", "python3-venv")
 
-_HOOKS = Path("/usr/share/mmdebstrap/hooks")
 _BASE_MAX_AGE = 24 * 3600  # reuse a Debian root file system this young (like debian.py's apt lists)
+#: mmdebstrap's default, said out loud: the lists name every package, so nothing may come in as a Recommends
+_NO_RECOMMENDS = '--aptopt=Apt::Install-Recommends "false"'
 _DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _PYTHON_PATH = "/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"  # /usr/local/bin/python first
 _HINT = ("mmdebstrap needs root and this machine's Debian archive (see /etc/apt); its last lines are "
@@ -65,6 +78,49 @@ def mmdebstrap(say: Say) -> str:
     return which("mmdebstrap") or "mmdebstrap"
 
 
+def _package_list(name: str) -> tuple[str, ...]:
+    lines = asset(name).read_text(encoding="utf-8").splitlines()
+    return tuple(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
+
+
+@cache
+def debian_packages() -> tuple[str, ...]:
+    """Every package of the ``debian:bookworm-slim`` stand-in (``files/debian-bookworm-slim.packages``)."""
+    return _package_list("debian-bookworm-slim.packages")
+
+
+@cache
+def python_packages() -> tuple[str, ...]:
+    """What the ``python:3.11-slim-bookworm`` stand-in adds to :func:`debian_packages`."""
+    return _package_list("python-3.11-slim-bookworm.packages")
+
+
+def _merged_usr_hook(command: str) -> Path:
+    """mmdebstrap's ``merged-usr`` hook folder (``/usr/share/mmdebstrap/hooks/merged-usr``), required.
+
+    Without it mmdebstrap merges ``/usr`` by installing ``usrmerge``, which pulls in Perl:
+    a different image. So a missing hook is an error, never a silent change of recipe.
+    """
+    binary = Path(command).resolve()
+    for share in (binary.parent.parent / "share", Path("/usr/share")):
+        hook = share / "mmdebstrap" / "hooks" / "merged-usr"
+        if hook.is_dir():
+            return hook
+    raise ImageUnavailable(
+        f"The mmdebstrap at {command} has no merged-usr hook, so it cannot build the course's Debian images "
+        "exactly as the recipe says.",
+        hint="Install mmdebstrap 1.0 or newer (Debian 12's package is 1.3.5: `apt-get install mmdebstrap`), "
+             "then run `portside images ensure` again.")
+
+
+def _recipe_digest(args: list[str]) -> str:
+    """A digest of everything that decides a root file system: arguments, package lists and hook files."""
+    digest = hashlib.sha256("\0".join(args).encode())
+    for name in ("dpkg-slim.cfg", "slim-rootfs.sh", "python-rootfs.sh"):
+        digest.update(asset(name).read_bytes())
+    return digest.hexdigest()
+
+
 def _fast_tmpdir() -> str | None:
     """``/dev/shm`` when it is a roomy tmpfs that allows devices and executables (3x faster unpacking)."""
     try:
@@ -82,12 +138,14 @@ def _fast_tmpdir() -> str | None:
     return None
 
 
-def _run_mmdebstrap(args: list[str], *, out: Path, work: Path, say: Say) -> dict[str, str]:
-    """Run mmdebstrap with the shared cache and slimming hooks; return the installed package versions."""
-    if os.geteuid() != 0:
-        raise ImageUnavailable("Building the Debian-based stand-in images needs root (mmdebstrap's root mode).",
-                               hint="Run `sudo portside images ensure`, or pull the official images.")
-    command = mmdebstrap(say)
+def _run_mmdebstrap(args: list[str], *, out: Path, work: Path, say: Say,
+                    expected: frozenset[str]) -> dict[str, str]:
+    """Run mmdebstrap with the shared cache and slimming hooks; return the installed package versions.
+
+    ``expected`` is the package set the recipe names; a difference (the archive changed a
+    dependency) is reported, and the image is still built.
+    """
+    command = _require_mmdebstrap(say)
     cache = state_dir("debs", SUITE, "archives")
     sources = work / "debian.list"
     sources.write_text(debian.suite_sources_line(SUITE))
@@ -105,31 +163,53 @@ def _run_mmdebstrap(args: list[str], *, out: Path, work: Path, say: Say) -> dict
     env = {"TMPDIR": tmp} if (tmp := _fast_tmpdir()) else {}
     try:
         run([command, "--mode=root", "--format=tar", "--skip=essential/unlink", "--dpkgopt=force-unsafe-io",
-             '--aptopt=Acquire::Languages "none"', *args, *hooks, SUITE, str(partial), str(sources)],
+             '--aptopt=Acquire::Languages "none"', _NO_RECOMMENDS, *args, *hooks, SUITE, str(partial),
+             str(sources)],
             env=env, timeout=1200, what="mmdebstrap", hint=_HINT)
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
-    return dict(line.split("\t", 1) for line in versions.read_text().splitlines() if "\t" in line)
+    installed = dict(line.split("\t", 1) for line in versions.read_text().splitlines() if "\t" in line)
+    _compare(installed, expected, say)
+    return installed
+
+
+def _require_mmdebstrap(say: Say) -> str:
+    if os.geteuid() != 0:
+        raise ImageUnavailable("Building the Debian-based stand-in images needs root (mmdebstrap's root mode).",
+                               hint="Run `sudo portside images ensure`, or pull the official images.")
+    return mmdebstrap(say)
+
+
+def _compare(installed: dict[str, str], expected: frozenset[str], say: Say) -> None:
+    extra, missing = sorted(set(installed) - expected), sorted(expected - set(installed))
+    if extra or missing:
+        say(f"  note: Debian's archive resolved the recipe differently today: {len(extra)} package(s) more "
+            f"({', '.join(extra) or '-'}), {len(missing)} fewer ({', '.join(missing) or '-'}). The image is built "
+            "anyway; the package lists in portside/standins/files need updating.")
 
 
 def base_rootfs(say: Say, *, reuse: bool = True) -> tuple[Path, dict[str, str], str]:
     """A slim Debian root file system tarball, its package versions and its ``/etc/debian_version``.
 
-    Made with ``mmdebstrap --variant=minbase``; a tarball younger than a day is reused
-    (the python stand-in is built on top of it).
+    Made with ``mmdebstrap --variant=custom`` from :func:`debian_packages`; a tarball made
+    by the same recipe less than a day ago is reused (the python stand-in is built on top of it).
     """
+    command = _require_mmdebstrap(say)  # before anything is decided: the hooks come with the package
     work = state_dir("build", "debian-rootfs")
     tarball, versions_file, release = work / "rootfs.tar", work / "packages.tsv", work / "debian_version"
+    slim_cfg, target = shlex.quote(str(asset("dpkg-slim.cfg"))), '"$1/etc/dpkg/dpkg.cfg.d"'
+    args = ["--variant=custom", f"--include={','.join(debian_packages())}",
+            f"--hook-dir={_merged_usr_hook(command)}",  # /usr merged by symlinks, without usrmerge (and Perl)
+            f"--setup-hook=mkdir -p {target} && cp {slim_cfg} {target}/portside-slim"]
+    recipe, stamp = _recipe_digest(args), work / "recipe.sha256"
     fresh = tarball.is_file() and time.time() - tarball.stat().st_mtime < _BASE_MAX_AGE
-    if not (reuse and fresh and versions_file.is_file() and release.is_file()):
-        say(f"  mmdebstrap --variant=minbase {SUITE} (Debian's essential packages + apt)…")
-        merged_usr = _HOOKS / "merged-usr"  # /usr merged by symlinks, without the usrmerge package (and perl)
-        slim_cfg, target = shlex.quote(str(asset("dpkg-slim.cfg"))), '"$1/etc/dpkg/dpkg.cfg.d"'
-        args = ["--variant=minbase", f"--setup-hook=mkdir -p {target} && cp {slim_cfg} {target}/portside-slim"]
-        if merged_usr.is_dir():
-            args.insert(1, f"--hook-dir={merged_usr}")
-        _run_mmdebstrap(args, out=tarball, work=work, say=say)
+    same = stamp.is_file() and stamp.read_text().strip() == recipe
+    if not (reuse and fresh and same and versions_file.is_file() and release.is_file()):
+        say(f"  mmdebstrap {SUITE}: {len(debian_packages())} packages (Debian's minbase set, merged /usr)…")
+        stamp.unlink(missing_ok=True)
+        _run_mmdebstrap(args, out=tarball, work=work, say=say, expected=frozenset(debian_packages()))
+        stamp.write_text(recipe + "\n")
     versions = dict(line.split("\t", 1) for line in versions_file.read_text().splitlines() if "\t" in line)
     return tarball, versions, release.read_text().strip()
 
@@ -154,13 +234,13 @@ def build_python(image: str, say: Say) -> str:
     base, _, release = base_rootfs(say)
     work = build_dir(image)
     tarball = work / "rootfs.tar"
-    say(f"  mmdebstrap on top of it: {', '.join(PYTHON_PACKAGES)}…")
+    say(f"  mmdebstrap on top of it: {', '.join(PYTHON_PACKAGES)} ({len(python_packages())} packages)…")
     q = shlex.quote
     versions = _run_mmdebstrap(
-        ["--variant=custom", f"--include={','.join(PYTHON_PACKAGES)}",
+        ["--variant=custom", f"--include={','.join(python_packages())}",
          f'--setup-hook=tar -C "$1" --exclude=./dev -xf {q(str(base))}',
          f'--customize-hook=sh {q(str(asset("python-rootfs.sh")))} "$1"'],
-        out=tarball, work=work, say=say)
+        out=tarball, work=work, say=say, expected=frozenset(debian_packages() + python_packages()))
     python = versions.get("python3.11", "")
     upstream = python.split("-", 1)[0]  # 3.11.2-6+deb12u6 -> 3.11.2
     labels = standin_labels(
