@@ -1,43 +1,119 @@
-"""Test-session plumbing: the suite fails if the course left anything behind on the engine.
+"""Test-session plumbing: runs that cannot collide, and a suite that fails if the course left anything behind.
 
-The run sets one ``PORTSIDE_SESSION`` that its notebook kernels inherit, so every
-course resource it makes carries that session label; the check looks only at those
-(plus anonymous volumes that appeared during the run) and removes what it finds.
+* **One session, one namespace per process.** The run sets one ``PORTSIDE_SESSION``
+  that its notebook kernels inherit, so every course resource it makes carries that
+  session label; the leak check looks only at those (plus anonymous volumes that
+  appeared during the run) and removes what it finds. Each test process (the run, or
+  each pytest-xdist worker) also gets its own ``PORTSIDE_NAMESPACE``: its own Docker
+  client configuration (logins), lab state folders and lab container names. So a
+  developer's run and CI's, or two workers of one run, can share an engine.
+* **Names a lesson teaches are shared by the whole engine.** ``myapp:latest`` or
+  ``portside-lesson04/app:1.0`` are what a learner types, so the lessons keep them; the
+  test files that use such a name take a machine-wide lock (:data:`SHARED_NAMES`), and
+  two runs take turns on those files instead of re-pointing each other's tags.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
 _before: set[str] = set()
 
+#: test files (by name) that use a local image name shared by the whole engine → the lock they take
+SHARED_NAMES = {
+    "01-references-and-login.ipynb": "myapp",  # builds and removes myapp:latest
+    "01-publish.ipynb": "myapp",  # lab 01 builds myapp:latest for the learner
+    "test_lab_01_publish.py": "myapp",
+    "test_myapp.py": "myapp",
+    "04-scanning.ipynb": "lesson04",  # portside-lesson04/…
+    "05-signing.ipynb": "lesson05",  # portside-lesson05/…
+}
+_LOCKS = Path(tempfile.gettempdir()) / "portside-test-locks"
+_held: dict[str, IO[str]] = {}
+
+
+def _worker(config: pytest.Config) -> str | None:
+    """The pytest-xdist worker id (``gw0``…), or None in the controller or a run without xdist."""
+    workerinput = getattr(config, "workerinput", None)
+    return str(workerinput["workerid"]) if workerinput else None
+
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Keep the learner's lab progress out of the test run (nbval kernels inherit the environment)."""
-    import os
-    import tempfile
+    """One session label for the run; a namespace and a DOCKER_CONFIG of its own for each test process.
 
-    folder = tempfile.mkdtemp(prefix="portside-test-progress-")
-    os.environ["PORTSIDE_PROGRESS"] = os.path.join(folder, "progress.json")
-    # One session label for this run and every notebook kernel it starts, so the leak check below
-    # looks only at what this run made (and never at a learner's lab running beside it).
-    os.environ["PORTSIDE_SESSION"] = f"test-{uuid.uuid4().hex[:10]}"
+    Set before anything imports portside (``portside.labels`` reads the session once), and
+    inherited by the notebook kernels nbval starts and by xdist's workers.
+    """
+    worker = _worker(config)
+    if worker is None:
+        # Keep the learner's lab progress out of the test run (nbval kernels inherit the environment).
+        folder = tempfile.mkdtemp(prefix="portside-test-progress-")
+        os.environ["PORTSIDE_PROGRESS"] = os.path.join(folder, "progress.json")
+        os.environ["PORTSIDE_SESSION"] = f"test-{uuid.uuid4().hex[:10]}"
+    session = os.environ["PORTSIDE_SESSION"]
+    os.environ["PORTSIDE_NAMESPACE"] = f"{session}-{worker}" if worker else session
+    os.environ.pop("DOCKER_CONFIG", None)  # the course points it at this namespace's folder on first use
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Remove the run's temporary progress folder."""
-    import os
+    """Remove this process's namespace folder and (in the controller) the run's temporary progress folder."""
     import shutil
 
-    progress = os.environ.get("PORTSIDE_PROGRESS", "")
-    folder = os.path.dirname(progress)
-    if os.path.basename(folder).startswith("portside-test-progress-"):
-        shutil.rmtree(folder, ignore_errors=True)
+    from portside.paths import run_dir
+
+    namespace = os.environ.get("PORTSIDE_NAMESPACE", "")
+    if namespace.startswith("test-"):
+        shutil.rmtree(run_dir(), ignore_errors=True)
+    if _worker(config) is None:
+        folder = os.path.dirname(os.environ.get("PORTSIDE_PROGRESS", ""))
+        if os.path.basename(folder).startswith("portside-test-progress-"):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def _machine_lock(name: str) -> Iterator[None]:
+    """An exclusive lock shared by every process on this machine (two runs, or the workers of one)."""
+    _LOCKS.mkdir(mode=0o777, exist_ok=True)
+    with open(_LOCKS / f"{name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _shared_name(item: pytest.Item | None) -> str | None:
+    return SHARED_NAMES.get(Path(str(item.fspath)).name) if item is not None else None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Take the machine-wide lock of a file that uses a shared local image name (held until its last test)."""
+    name = _shared_name(item)
+    if name and name not in _held:
+        _LOCKS.mkdir(mode=0o777, exist_ok=True)
+        handle = open(_LOCKS / f"{name}.lock", "w")  # held across tests, closed on release
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _held[name] = handle
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Release the lock after the last test of its file (module fixtures torn down first)."""
+    yield
+    name = _shared_name(item)
+    if name and name in _held and _shared_name(nextitem) != name:
+        handle = _held.pop(name)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
 
 
 def _course_resources() -> dict[str, Any]:
@@ -67,14 +143,36 @@ def _course_resources() -> dict[str, Any]:
     return found
 
 
+_engine_seen = False
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
-    _before.update(_course_resources())
+    """Note what the course already has on the engine (the unit tier runs with no engine: nothing to note)."""
+    global _engine_seen
+    if _worker(session.config) is not None:
+        return
+    from portside.errors import PortsideError
+
+    try:
+        _before.update(_course_resources())
+        _engine_seen = True
+    except PortsideError:
+        _engine_seen = False
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run if any course container, network, volume or built image (or an anonymous volume) it made is left."""
+    """Fail the run if any course container, network, volume or built image (or an anonymous volume) it made is left.
+
+    Checked once, by the controller, after every worker has finished.
+    """
     from portside.engine import client
 
+    if _worker(session.config) is not None or not _engine_seen:
+        return
+    from portside import sample_app
+
+    for tag in _pyapp_tags().values():  # the run's shared demo app images (see pyapp_images)
+        sample_app.remove(tag)
     left = {name: obj for name, obj in _course_resources().items() if name not in _before}
     if not left:
         return
@@ -142,17 +240,25 @@ def lab(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
         session.close()
 
 
-@pytest.fixture(scope="session")
-def pyapp_images() -> Iterator[dict[str, str]]:
-    """The demo app built once per run with both pin sets, under test tags: ``{"vulnerable": tag, "fixed": tag}``."""
-    from portside import sample_app
+def _pyapp_tags() -> dict[str, str]:
     from portside.labels import session_id
 
-    tags = {variant: f"portside-test/pyapp:{variant}-{session_id()}" for variant in ("vulnerable", "fixed")}
-    try:
+    return {variant: f"portside-test/pyapp:{variant}-{session_id()}" for variant in ("vulnerable", "fixed")}
+
+
+@pytest.fixture(scope="session")
+def pyapp_images() -> dict[str, str]:
+    """The demo app built once per run with both pin sets, under test tags: ``{"vulnerable": tag, "fixed": tag}``.
+
+    Every xdist worker of the run shares them (the first one builds, under a lock); the
+    controller removes them when the run ends (:func:`pytest_sessionfinish`).
+    """
+    from portside import engine, sample_app
+    from portside.labels import session_id
+
+    tags = _pyapp_tags()
+    with _machine_lock(f"pyapp-{session_id()}"):
         for variant, tag in tags.items():
-            sample_app.build(variant, tag)  # type: ignore[arg-type]
-        yield tags
-    finally:
-        for tag in tags.values():
-            sample_app.remove(tag)
+            if not engine.client().images.list(name=tag):
+                sample_app.build(variant, tag)  # type: ignore[arg-type]
+    return tags

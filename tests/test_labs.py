@@ -24,6 +24,7 @@ import pytest
 
 from portside import engine
 from portside.errors import PortsideError
+from portside.labels import session_id
 from portside.labs import LabContext, LabNotRunning, LabSession, Progress, attach, start
 from portside.labs import lab00_first_push as lab00
 from portside.labs.build import (
@@ -36,7 +37,7 @@ from portside.labs.build import (
     solution_notebook,
     student_notebook,
 )
-from portside.labs.context import LAB_LABEL
+from portside.labs.context import lab_containers
 from portside.labs.lifecycle import provision, teardown
 from portside.labs.model import Lab, Outcome, Requirement, Task
 from portside.labs.predicates import anonymous_refused, manifest_deleted, signed_by_key, user_can_pull
@@ -49,7 +50,8 @@ StudentRunner = Callable[[str], tuple[list[str], list[str]]]
 ROOT = Path(__file__).resolve().parents[1]
 SLUG = lab00.LAB.slug
 REPO = lab00.REPO
-OTHER_IMAGE = "portside-test/labs-other:1"  # busybox:1.35 rebuilt with one more label: same layers, new digest
+#: busybox:1.35 rebuilt with one more label (same layers, new digest), under this run's own tag
+OTHER_IMAGE = f"portside-test/labs-other:1-{session_id()}"
 
 
 # -- fixtures ------------------------------------------------------------------------------------------
@@ -215,7 +217,7 @@ def test_checking_all_tasks_hints_only_the_current_one(lab: LabSession) -> None:
 
 # -- robustness ----------------------------------------------------------------------------------------
 def _lab_container() -> docker.models.containers.Container:
-    found = engine.client().containers.list(all=True, filters={"label": f"{LAB_LABEL}={SLUG}"})
+    found = lab_containers(SLUG)  # this run's namespace only: another run's lab of this slug is not ours
     assert len(found) == 1
     return found[0]
 

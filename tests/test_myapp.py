@@ -8,9 +8,9 @@ import pytest
 
 from portside import engine, myapp
 from portside.errors import PortsideError
-from portside.labels import COURSE
+from portside.labels import COURSE, session_id
 
-NAME = "portside-test/myapp:latest"
+NAME = f"portside-test/myapp:{session_id()}"  # a tag of this run's own: runs may overlap
 
 
 def test_build_labels_and_shares_busybox_layers() -> None:

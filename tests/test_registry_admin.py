@@ -15,6 +15,7 @@ import requests
 
 from portside import engine, transfer
 from portside.errors import RegistryError
+from portside.labels import session_id
 from portside.registry import HTPASSWD_PATH, Registry
 from portside.registry_admin import (
     blob_links,
@@ -29,7 +30,7 @@ from portside.registry_admin import (
 )
 from portside.sample_images import build_image, remove_images
 
-OLD, NEW = "portside-test/admin-app:1.0", "portside-test/admin-app:2.0"
+OLD, NEW = f"portside-test/admin-app:1.0-{session_id()}", f"portside-test/admin-app:2.0-{session_id()}"
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,10 @@ import pytest
 
 from portside import engine
 from portside.errors import ImageUnavailable
+from portside.labels import session_id
 from portside.sample_images import SAMPLE, MiB, build_image, remove_images
 
-PREFIX = "portside-test/sample"
+PREFIX = f"portside-test/sample-{session_id()}"  # this run's own names: runs may overlap
 
 
 @pytest.fixture

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import uuid
 
-__all__ = ["COURSE", "KIND", "SESSION", "STANDIN", "course_filter", "course_labels", "session_id"]
+__all__ = ["COURSE", "KIND", "NAMESPACE", "SESSION", "STANDIN", "course_filter", "course_labels", "session_id"]
 
 COURSE = "org.portside.course"
 KIND = "org.portside.kind"
 SESSION = "org.portside.session"
 STANDIN = "org.portside.standin"
+#: on resources that belong to one run's namespace (see :func:`portside.paths.namespace`); absent for a learner
+NAMESPACE = "org.portside.namespace"
 
 _SESSION = os.environ.get("PORTSIDE_SESSION") or uuid.uuid4().hex[:12]
 

@@ -4,7 +4,10 @@ A lab runs its own registry container, labelled ``org.portside.lab=SLUG``. The
 notebook kernel that started it and a terminal running ``portside lab check SLUG``
 both build a :class:`LabContext` the same way: find the container by its label, read
 its published port, and read the lab's credentials from the lab's state folder
-(``state_dir("labs", SLUG)``; the password file is readable by its owner only).
+(``run_dir("labs", SLUG)``; the password file is readable by its owner only). In a
+namespaced run (``PORTSIDE_NAMESPACE``, set by the test suite) the container name, an
+``org.portside.namespace`` label and the state folder carry the namespace, so two runs
+can each have lab SLUG at once.
 
 Predicates receive a ``LabContext`` and look at live state through it: the registry
 API (:meth:`LabContext.client`), the engine (:attr:`LabContext.docker`) and the
@@ -25,8 +28,8 @@ import docker.errors
 
 from ..engine import client as docker_client
 from ..errors import PortsideError
-from ..labels import COURSE
-from ..paths import state_dir
+from ..labels import COURSE, NAMESPACE
+from ..paths import namespace, run_dir
 from ..reference import join as join_reference
 
 if TYPE_CHECKING:
@@ -36,7 +39,7 @@ if TYPE_CHECKING:
     from ..registry_client import Manifest, RegistryClient
     from .model import Lab
 
-__all__ = ["LAB_LABEL", "LabContext", "LabNotRunning", "LabState", "find_container"]
+__all__ = ["LAB_LABEL", "LabContext", "LabNotRunning", "LabState", "container_name", "find_container", "lab_labels"]
 
 #: the label that ties a container to its lab
 LAB_LABEL = "org.portside.lab"
@@ -47,10 +50,28 @@ class LabNotRunning(PortsideError):
     """A lab was asked for that has not been started on this machine."""
 
 
-def find_container(slug: str) -> docker.models.containers.Container | None:
-    """The lab's registry container (running or not), or ``None``."""
+def container_name(slug: str) -> str:
+    """The lab's registry container name: ``portside-lab-SLUG`` (``…-NAMESPACE`` in a namespaced run)."""
+    ns = namespace()
+    return f"portside-lab-{slug}-{ns}" if ns else f"portside-lab-{slug}"
+
+
+def lab_labels(slug: str) -> dict[str, str]:
+    """The labels that tie a container to lab ``slug`` in this run's namespace."""
+    ns = namespace()
+    return {LAB_LABEL: slug, **({NAMESPACE: ns} if ns else {})}
+
+
+def lab_containers(slug: str) -> list[docker.models.containers.Container]:
+    """Every container of lab ``slug`` in this run's namespace (another run's lab of that slug is not ours)."""
     found = docker_client().containers.list(
         all=True, filters={"label": [f"{COURSE}=true", f"{LAB_LABEL}={slug}"]})
+    return [c for c in found if (c.labels or {}).get(NAMESPACE, "") == namespace()]
+
+
+def find_container(slug: str) -> docker.models.containers.Container | None:
+    """The lab's registry container (running or not), or ``None``."""
+    found = lab_containers(slug)
     running = [c for c in found if c.status == "running"]
     return (running or found or [None])[0]
 
@@ -75,7 +96,7 @@ class LabState:
 
     def __init__(self, slug: str) -> None:
         self.slug = slug
-        self.folder = state_dir("labs") / slug  # created when something is written
+        self.folder = run_dir("labs") / slug  # created when something is written
 
     def _read(self, name: str) -> dict[str, Any]:
         path = self.folder / name

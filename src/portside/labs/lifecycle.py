@@ -21,7 +21,7 @@ from ..engine import client as docker_client
 from ..errors import ImageUnavailable, PortInUse, PortsideError
 from ..labels import COURSE, course_labels
 from ..registry import Registry, docker_logout, remove_local_names
-from .context import LAB_LABEL, LabContext, LabState
+from .context import LabContext, LabState, container_name, lab_containers, lab_labels
 from .model import Lab
 
 __all__ = ["LabRegistry", "ensure_running", "provision", "remove_built_images", "teardown"]
@@ -41,7 +41,7 @@ class LabRegistry(Registry):
     def _configure(self) -> None:
         super()._configure()
         labels = {**course_labels("registry", port=str(self.port)), **self._kwargs.get("labels", {})}
-        self.with_kwargs(**{**self._kwargs, "labels": {**labels, LAB_LABEL: self._lab_slug}})
+        self.with_kwargs(**{**self._kwargs, "labels": {**labels, **lab_labels(self._lab_slug)}})
 
 
 def _new_password() -> str:
@@ -61,17 +61,11 @@ def _require_images(lab: Lab) -> None:
                                         "then start the lab again.") from None
 
 
-def _container_name(slug: str) -> str:
-    return f"portside-lab-{slug}"
-
-
 def _lab_containers(slug: str) -> list[Any]:
     """The lab's containers: by label, plus a course container that holds the lab's name."""
-    containers = docker_client().containers
-    found = {c.id: c for c in containers.list(
-        all=True, filters={"label": [f"{COURSE}=true", f"{LAB_LABEL}={slug}"]})}
+    found = {c.id: c for c in lab_containers(slug)}
     try:
-        named = containers.get(_container_name(slug))
+        named = docker_client().containers.get(container_name(slug))
     except docker.errors.NotFound:
         named = None
     if named is not None and (named.labels or {}).get(COURSE) == "true":
@@ -128,7 +122,7 @@ def teardown(slug: str, *, forget: bool = False) -> None:
 
 def _start_registry(lab: Lab, users: dict[str, str], port: int | None) -> Registry:
     registry = LabRegistry(lab.slug, users=users or None, tls=lab.tls, delete=lab.delete, port=port,
-                            name=_container_name(lab.slug))
+                            name=container_name(lab.slug))
     return registry.start()
 
 
