@@ -1,0 +1,15 @@
+"""The unit tier: tests that need no Docker engine (``make test-unit``, a few seconds).
+
+Every test here runs with ``DOCKER_HOST`` pointing at a socket that does not exist, so
+a test that reaches for the engine fails here instead of quietly needing one.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _no_engine(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    socket = tmp_path_factory.getbasetemp() / "no-engine.sock"
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{socket}")
