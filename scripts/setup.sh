@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up Portside: a virtual environment with the project, a Docker engine, the course images and tools.
-# Idempotent: a second run only checks. Used by `make setup`, `make start` and `make test`.
+# Idempotent: a second run only checks. Used by `make setup`, `make start`, `make test` and `make test-unit`
+# (`--venv-only`); other arguments go to `portside setup` (e.g. `--engine-only`, `--offline`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,4 +39,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "$want" > "$stamp"
 fi
 
+# `--venv-only`: stop here (the unit tests need nothing more: no engine, no images, no tools)
+if [ "${1:-}" = "--venv-only" ]; then
+    exit 0
+fi
 exec "$VENV/bin/portside" setup "$@"

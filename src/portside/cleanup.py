@@ -2,6 +2,11 @@
 
 The same label query serves ``portside cleanup``, the test-suite's end-of-session
 check and lesson 00's "nothing left behind" cell.
+
+:func:`remove_images` and :func:`prune_build_cache` go further, for a machine that
+should look like a newcomer's (CI does this before every run, so a green run proves
+the README's commands build everything from nothing): every course image, stand-ins
+included, and the engine's build cache.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ from dataclasses import dataclass, field
 import docker.errors
 
 from .engine import client
-from .labels import KIND, course_filter
+from .errors import PortsideError
+from .labels import COURSE, KIND, STANDIN, course_filter
 
-__all__ = ["Leftovers", "cleanup", "leftovers"]
+__all__ = ["Leftovers", "cleanup", "leftovers", "prune_build_cache", "remove_images"]
 
 
 @dataclass
@@ -78,3 +84,34 @@ def cleanup(session: str | None = None) -> Leftovers:
         except docker.errors.NotFound:
             pass
     return removed
+
+
+def remove_images() -> list[str]:
+    """Remove every image the course made: stand-ins and images it built (by label). Returns their names.
+
+    Images a learner pulled or built themselves carry neither label and stay. Untagged
+    parents of the removed images (the legacy builder's intermediate steps) go with them.
+    """
+    cli = client()
+    found: dict[str, str] = {}
+    for label in (f"{STANDIN}=true", f"{COURSE}=true"):
+        for image in cli.images.list(all=True, filters={"label": label}):
+            found.setdefault(image.id, ", ".join(image.tags) or image.short_id)
+    for image_id in found:
+        try:
+            cli.images.remove(image_id, force=True, noprune=False)
+        except docker.errors.NotFound:  # removed with an earlier one (a parent or another name)
+            pass
+        except docker.errors.APIError as exc:  # a container of someone else's still uses it: say so, go on
+            found[image_id] += f" (kept: {exc.explanation or exc})"
+    return sorted(found.values())
+
+
+def prune_build_cache() -> int:
+    """Empty the engine's build cache (all of it: the engine does not label cache records). Returns bytes freed."""
+    try:
+        answer = client().api.prune_builds()
+    except docker.errors.APIError as exc:
+        raise PortsideError(f"The engine refused to prune its build cache: {exc.explanation or exc}",
+                            hint="Run `docker builder prune --all --force` yourself, then try again.") from None
+    return int((answer or {}).get("SpaceReclaimed") or 0)
