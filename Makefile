@@ -1,9 +1,13 @@
-# Portside — the two commands a learner or CI needs:
-#   make start   set everything up, then start JupyterLab on the lessons (prints the URL with its token)
-#   make test    set everything up, then run the unit tests and every notebook (nbval)
-.PHONY: setup start test doctor cleanup bench
+# Portside — the commands a learner or CI needs:
+#   make start       set everything up, then start JupyterLab on the lessons (prints the URL with its token)
+#   make test        set everything up, then run every test: unit, engine, labs, and every notebook (nbval)
+#   make test-unit   only the unit tier (tests/unit): no engine, no images, a few seconds
+.PHONY: setup start test test-unit doctor cleanup bench
 
 VENV ?= .venv
+# Test processes for `make test` (pytest-xdist). The suite mostly waits on the engine, registries and tools,
+# so three workers keep two cores busy; `--dist loadfile` keeps each file (each notebook's kernel) on one worker.
+TEST_WORKERS ?= 3
 
 setup:
 	scripts/setup.sh
@@ -13,8 +17,13 @@ start: setup
 
 test: setup
 	scripts/test-deps.sh
-	@$(VENV)/bin/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	@$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo 'make test: pytest collected no tests, which counts as a failure.' >&2; exit 1; fi; exit $$rc
+
+test-unit:
+	scripts/setup.sh --venv-only
+	@$(VENV)/bin/python -m pytest tests/unit $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo 'make test-unit: pytest collected no tests, which counts as a failure.' >&2; exit 1; fi; exit $$rc
 
 doctor:
 	$(VENV)/bin/portside doctor
