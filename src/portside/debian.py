@@ -5,6 +5,14 @@ archive address from the machine's own apt sources (so it goes wherever this mac
 already fetches packages from), keeps a private apt state folder per suite under the
 course state folder, and uses ``apt-get download`` and ``dpkg -x``. It works as any
 user and never changes ``/etc/apt``.
+
+Everything fetched is authenticated the way apt always does it: ``apt-get update``
+checks the signature of each suite's ``InRelease`` against Debian's archive keyring
+(``signed-by``), ``InRelease`` carries the sha256 of the ``Packages`` index, and that
+index the sha256 of every ``.deb``, which ``apt-get download`` checks. The options
+below forbid unsigned or weakly signed suites and unauthenticated packages whatever
+the machine's own apt configuration says; :func:`index_record` gives the signed
+sha256 of a package so a cached ``.deb`` can be checked again later.
 """
 
 from __future__ import annotations
@@ -19,7 +27,8 @@ from .errors import SetupError
 from .paths import state_dir
 from .proc import run
 
-__all__ = ["AptSource", "download", "extract", "host_sources", "mirror_for", "suite_sources_line"]
+__all__ = ["AptSource", "DebRecord", "download", "extract", "host_sources", "index_record", "mirror_for",
+           "suite_sources_line"]
 
 _KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
 _LISTS_MAX_AGE = 24 * 3600
@@ -117,6 +126,11 @@ def _apt_options(suite: str) -> list[str]:
         "-o", f"Dir::State::status={root / 'status'}",
         "-o", f"Dir::Cache={root / 'cache'}",
         "-o", "Debug::NoLocking=true",
+        # signed suites and authenticated packages only, whatever /etc/apt/apt.conf.d says
+        "-o", "Acquire::AllowInsecureRepositories=false",
+        "-o", "Acquire::AllowDowngradeToInsecureRepositories=false",
+        "-o", "Acquire::AllowWeakRepositories=false",
+        "-o", "APT::Get::AllowUnauthenticated=false",
         "-o", "APT::Sandbox::User=root" if _is_root() else "APT::Sandbox::User=",
     ]
 
@@ -155,6 +169,45 @@ def download(packages: list[str], *, suite: str, dest: Path) -> list[Path]:
             what=f"apt-get download {' '.join(missing)} ({suite})")
     debs = {p.name.split("_", 1)[0]: p for p in dest.glob("*.deb")}
     return [debs[name] for name in packages]
+
+
+@dataclass(frozen=True)
+class DebRecord:
+    """What Debian's signed index says about the package file ``apt-get download`` would fetch."""
+
+    package: str
+    version: str
+    architecture: str
+    filename: str
+    size: int
+    sha256: str
+    suite: str
+    uri: str
+
+
+_PRINT_URI = re.compile(r"^'(?P<uri>[^']+)' (?P<file>\S+) (?P<size>\d+) SHA256:(?P<sha>[0-9a-f]{64})$")
+
+
+def index_record(package: str, *, suite: str) -> DebRecord:
+    """The candidate ``.deb`` of ``package`` in ``suite`` with its sha256, read from the signed index.
+
+    Uses ``apt-get download --print-uris`` (which downloads nothing) in the private apt state.
+    """
+    if shutil.which("apt-get") is None:
+        raise SetupError("apt-get is not available, so Debian packages cannot be fetched on this machine.",
+                         hint="Run the course on Debian 12 or newer, or pull the official images/tools instead.")
+    options = _apt_options(suite)
+    _update(suite, options)
+    result = run(["apt-get", *options, "download", "--print-uris", package], timeout=120,
+                 what=f"apt-get download --print-uris {package} ({suite})")
+    for line in result.stdout.splitlines():
+        match = _PRINT_URI.match(line.strip())
+        if match:
+            name, version, arch = match["file"].removesuffix(".deb").split("_")
+            return DebRecord(name, version.replace("%3a", ":"), arch, match["file"], int(match["size"]),
+                             match["sha"], suite, match["uri"])
+    raise SetupError(f"apt did not report a SHA256 for {package} in Debian {suite}.",
+                     hint="Check that this machine's apt is 2.x (Debian 12 or newer) and the package exists.")
 
 
 def extract(deb: Path, dest: Path) -> Path:

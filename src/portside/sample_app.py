@@ -1,17 +1,24 @@
 """``pyapp``: the small Python application lessons 04–05 scan, fix and sign — built offline.
 
-Its files are in :func:`app_dir` (``Dockerfile``, ``app.py`` and two pin sets:
-``requirements-vulnerable.txt`` and ``requirements-fixed.txt``). Building it takes two steps:
+Its files are in :func:`app_dir` (``Dockerfile``, ``app.py``, two pin sets:
+``requirements-vulnerable.txt`` and ``requirements-fixed.txt``, and ``wheels.sha256``,
+the sha256 of every wheel they pin). Building it takes two steps:
 
 1. :func:`ensure_wheels` downloads the pinned wheels from PyPI **once** into the course
-   state folder (``.portside/wheels/pyapp``) — ``portside setup`` does this;
+   state folder (``.portside/wheels/pyapp``) in pip's hash-checking mode
+   (``--require-hashes`` with the hashes of ``wheels.sha256``) — ``portside setup``
+   does this; wheels already there are checked against the same hashes;
 2. :func:`build` sends a build context made of the app's files, one requirements file
-   and exactly the wheels it pins, and builds with ``network_mode="none"``: the
-   ``pip install --no-index`` inside the build cannot reach any index, so what is
-   installed is exactly what was pinned and downloaded.
+   (each pin with the ``--hash`` of its wheel) and exactly the wheels it pins, and
+   builds with ``network_mode="none"``: the ``pip install --no-index`` inside the build
+   cannot reach any index and checks every wheel's hash, so what is installed is
+   exactly what was pinned and downloaded.
 
 Every requirement must be pinned with ``==`` (a lock file): a scan can only tell you
-something true about versions you actually control.
+something true about versions you actually control. A version you pin yourself that
+``wheels.sha256`` does not list (say, in lab 04) is downloaded from PyPI like any
+``pip download`` — the course has not reviewed it — and the build still pins it to
+the exact file that was downloaded.
 """
 
 from __future__ import annotations
@@ -30,15 +37,16 @@ import docker.errors
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from . import engine
-from .buildcache import remove_discarded_stages
+from .buildcache import exclusive, lost_parent, remove_discarded_stages
 from .errors import PortsideError, SetupError
 from .images import require_base
 from .labels import COURSE, STANDIN, course_labels
 from .paths import state_dir
 from .proc import run
+from .tools.verify import check_file, pip_download_all, sha256_file
 
-__all__ = ["BASE", "Pin", "Variant", "app_dir", "build", "ensure_wheels", "pins", "remove", "requirements_file",
-           "wheels_dir"]
+__all__ = ["BASE", "Pin", "Variant", "app_dir", "build", "ensure_wheels", "hashes_file", "pinned_hashes", "pins",
+           "remove", "requirements_file", "wheels_dir"]
 
 Variant = Literal["vulnerable", "fixed"]
 VARIANTS: tuple[Variant, ...] = ("vulnerable", "fixed")
@@ -71,6 +79,58 @@ def requirements_file(variant: Variant) -> Path:
     if variant not in VARIANTS:
         raise PortsideError(f"pyapp has no variant {variant!r}.", hint=f"Use one of: {', '.join(VARIANTS)}.")
     return app_dir() / f"requirements-{variant}.txt"
+
+
+def hashes_file() -> Path:
+    """``wheels.sha256``: the sha256 of every wheel the app's two pin sets use (``sha256sum`` format)."""
+    return app_dir() / "wheels.sha256"
+
+
+def pinned_hashes(path: Path | None = None) -> dict[tuple[str, str], set[str]]:
+    """``(canonical name, version)`` → the sha256 of its reviewed wheel(s), from :func:`hashes_file`."""
+    source = path or hashes_file()
+    found: dict[tuple[str, str], set[str]] = {}
+    for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        digest, _, filename = text.partition("  ")
+        try:
+            name, version, _, _ = parse_wheel_filename(filename.strip())
+        except ValueError:
+            raise PortsideError(f"{source.name}, line {number}: {filename.strip()!r} is not a wheel file name.",
+                                hint="Each line is `SHA256  WHEEL-FILE-NAME`, as sha256sum writes it.") from None
+        if not re.fullmatch(r"[0-9a-f]{64}", digest):
+            raise PortsideError(f"{source.name}, line {number}: {digest!r} is not a sha256.",
+                                hint="Each line is `SHA256  WHEEL-FILE-NAME`, as sha256sum writes it.")
+        found.setdefault((str(name), str(version)), set()).add(digest)
+    return found
+
+
+def _hashes_for(pin: Pin, pinned: Mapping[tuple[str, str], set[str]]) -> set[str]:
+    from packaging.version import InvalidVersion, Version
+
+    if pin.key in pinned:
+        return pinned[pin.key]
+    try:
+        wanted = Version(pin.version)
+    except InvalidVersion:
+        return set()
+    name = pin.key[0]
+    return next((h for (n, v), h in pinned.items() if n == name and Version(v) == wanted), set())
+
+
+_CACHE_HINT = ("Delete that file and run `portside setup` (or sample_app.ensure_wheels()) again to download the "
+               "reviewed one; if the new download is refused too, do not work around the check: tell the course "
+               "maintainers.")
+
+
+def _check_cached(pin: Pin, wheel: Path, pinned: Mapping[tuple[str, str], set[str]]) -> str:
+    """The sha256 of a cached wheel; raises :class:`HashMismatch` if the course pinned another one."""
+    hashes = _hashes_for(pin, pinned)
+    if not hashes:
+        return sha256_file(wheel)
+    return check_file(wheel, hashes, what=f"{pin} (in {hashes_file().name})", hint=_CACHE_HINT)
 
 
 def wheels_dir() -> Path:
@@ -152,36 +212,58 @@ def ensure_wheels(requirements: Path | None = None) -> Path:
     """Make sure the wheel of every pin is in :func:`wheels_dir` (default: both of the app's pin sets).
 
     Missing wheels are downloaded from PyPI with pip, for CPython 3.11 on Linux and
-    the engine's CPU (so it works from a Mac too); present ones are never
-    re-downloaded. Returns :func:`wheels_dir`.
+    the engine's CPU (so it works from a Mac too), in hash-checking mode for every pin
+    that :func:`hashes_file` lists; present ones are never re-downloaded, but each is
+    checked against its pinned sha256. A wheel that does not match raises
+    :class:`~portside.tools.verify.HashMismatch`. Returns :func:`wheels_dir`.
     """
     folder = wheels_dir()
     files = [requirements] if requirements is not None else [requirements_file(v) for v in VARIANTS]
-    wanted = [pin for file in files for pin in pins(file)]
+    wanted = {str(pin): pin for file in files for pin in pins(file)}
+    pinned = pinned_hashes()
     index = _wheel_index(folder)
-    missing = sorted({str(pin) for pin in wanted if _lookup(index, pin) is None})
+    for pin in wanted.values():
+        cached = _lookup(index, pin)
+        if cached is not None:
+            _check_cached(pin, cached, pinned)
+    missing = sorted(text for text, pin in wanted.items() if _lookup(index, pin) is None)
     if missing:
         arch = _engine_arch()
-        for batch in _batches(missing):  # pip refuses two versions of one package in one call
+        platform_args = ["--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
+                         "--platform", f"manylinux2014_{arch}", "--platform", f"manylinux_2_28_{arch}"]
+        hint = ("This needs PyPI once; check the machine can reach it (then everything works offline), and that "
+                "each pinned version exists.")
+        reviewed = [text for text in missing if _hashes_for(wanted[text], pinned)]
+        for batch in _batches(reviewed):  # pip refuses two versions of one package in one call
+            pip_download_all({text: sorted(_hashes_for(wanted[text], pinned)) for text in batch}, folder,
+                             pip_args=platform_args, timeout=900, hint=hint, mismatch_hint=_CACHE_HINT)
+        for batch in _batches([text for text in missing if text not in reviewed]):  # your own pins: not reviewed
             run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--no-input",
-                 "--disable-pip-version-check", "--quiet", "--python-version", "3.11", "--implementation", "cp",
-                 "--abi", "cp311", "--platform", f"manylinux2014_{arch}", "--platform", f"manylinux_2_28_{arch}",
-                 "--dest", str(folder), *batch],
-                timeout=900, what="pip download (pyapp wheels)",
-                hint="This needs PyPI once; check the machine can reach it (then everything works offline), "
-                     "and that each pinned version exists.")
+                 "--disable-pip-version-check", "--quiet", *platform_args, "--dest", str(folder), *batch],
+                timeout=900, what="pip download (pyapp wheels)", hint=hint)
         index = _wheel_index(folder)
-        still = [p for p in missing if _lookup(index, Pin(*p.split("==", 1))) is None]
+        still = [text for text in missing if _lookup(index, wanted[text]) is None]
         if still:
             raise SetupError(f"pip finished but no wheel was found for: {', '.join(still)}.",
                              hint="That release may have no wheel for Python 3.11 on Linux; pin another version.")
+        for text in reviewed:  # pip checked them; check the files that are now in the cache once more
+            wheel = _lookup(index, wanted[text])
+            if wheel is not None:
+                _check_cached(wanted[text], wheel, pinned)
     return folder
 
 
 def _context(requirements: Path) -> io.BytesIO:
-    """The build context as an in-memory tar: Dockerfile, app.py, requirements.txt and the pinned wheels."""
+    """The build context as an in-memory tar: Dockerfile, app.py, requirements.txt and the pinned wheels.
+
+    The ``requirements.txt`` sent is the pins of ``requirements`` with the ``--hash`` of each
+    wheel (checked against :func:`hashes_file` where it lists the pin), so the ``pip
+    install`` in the build runs in hash-checking mode too.
+    """
     index = _wheel_index(wheels_dir())
-    wheels = []
+    pinned = pinned_hashes()
+    wheels: list[Path] = []
+    lines = [f"# {requirements.name}, each pin with the sha256 of its wheel (written by portside.sample_app)"]
     for pin in pins(requirements):
         wheel = _lookup(index, pin)
         if wheel is None:
@@ -189,11 +271,15 @@ def _context(requirements: Path) -> io.BytesIO:
                              hint="Run `portside setup` (or portside.sample_app.ensure_wheels()) once while "
                                   "online.")
         wheels.append(wheel)
+        lines.append(f"{pin} --hash=sha256:{_check_cached(pin, wheel, pinned)}")
+    text = ("\n".join(lines) + "\n").encode("utf-8")
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name in ("Dockerfile", "app.py"):
             tar.add(app_dir() / name, arcname=name)
-        tar.add(requirements, arcname="requirements.txt")
+        info = tarfile.TarInfo("requirements.txt")
+        info.size, info.mode, info.mtime = len(text), 0o644, int(requirements.stat().st_mtime)
+        tar.addfile(info, io.BytesIO(text))
         for wheel in sorted(wheels):
             tar.add(wheel, arcname=f"wheels/{wheel.name}")
     buffer.seek(0)
@@ -222,6 +308,16 @@ def build(variant: Variant, tag: str | None = None, *, requirements: Path | None
                   "org.opencontainers.image.base.name": BASE,
                   "org.opencontainers.image.description": "The Portside course's demo app for scanning and signing",
                   **(labels or {})}
+    with exclusive():  # the step cache is shared: no other build may stand on a stage removed below
+        try:
+            return _build(cli, reqs, name, all_labels)
+        except PortsideError as exc:
+            if not lost_parent(exc.message):
+                raise
+        return _build(cli, reqs, name, all_labels)  # a cached step was removed under us: once more, rebuilt
+
+
+def _build(cli: Any, reqs: Path, name: str, all_labels: Mapping[str, str]) -> str:
     log: list[str] = []
     image_id: str | None = None
     try:

