@@ -20,11 +20,11 @@ import random
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
+
+from _timing import timed
 
 from portside import bbolt, sample_app, trivydb
 from portside.advisories import load_raw
@@ -68,15 +68,6 @@ def synthetic(count: int, seed: int = 56) -> list[dict[str, Any]]:
             "references": [{"type": "WEB", "url": f"https://example.invalid/{i}"}],
         })
     return records
-
-
-def timed(what: Callable[[], object], repeat: int) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        what()
-        times.append(time.perf_counter() - began)
-    return times
 
 
 def line(label: str, times: list[float], extra: str = "") -> None:

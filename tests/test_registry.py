@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import bcrypt
 import docker
 import docker.errors
 import pytest
@@ -20,7 +21,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from portside import engine, paths, transfer
 from portside.errors import ImageUnavailable, PortInUse, RegistryAuthError, RegistryError
 from portside.labels import COURSE, KIND
-from portside.registry import Registry, docker_login, docker_logout
+from portside.registry import THROWAWAY_BCRYPT_ROUNDS, Registry, docker_login, docker_logout, htpasswd
 
 BUSYBOX = "busybox:1.35"
 
@@ -51,7 +52,7 @@ def registry() -> Iterator[Registry]:
 
 
 def _local_tags() -> set[str]:
-    return {tag for img in engine.client().images.list() for tag in img.tags}
+    return engine.image_names()
 
 
 # -- life cycle -----------------------------------------------------------------------------------------
@@ -183,6 +184,14 @@ def test_htpasswd_users() -> None:
         assert "looking-glass" not in str(wrong.value)
         assert reg.client("alice", "wonderland").catalog() == []
         assert reg.client("alice", "wonderland").ping() == 200
+
+
+def test_throwaway_users_get_a_low_bcrypt_cost() -> None:
+    """Course registries hash at THROWAWAY_BCRYPT_ROUNDS (test_htpasswd_users logs in with it); rounds= overrides."""
+    line = htpasswd({"alice": "wonderland"}).decode()
+    assert line.startswith(f"alice:$2a${THROWAWAY_BCRYPT_ROUNDS:02d}$")
+    assert bcrypt.checkpw(b"wonderland", line.strip().split(":", 1)[1].encode())
+    assert htpasswd({"alice": "wonderland"}, rounds=10).startswith(b"alice:$2a$10$")
 
 
 def test_push_needs_a_login(image: str) -> None:

@@ -62,7 +62,8 @@ with warnings.catch_warnings():  # its class body uses a decorator testcontainer
     warnings.simplefilter("ignore", DeprecationWarning)
     from testcontainers.community.registry import DockerRegistryContainer
 
-__all__ = ["Registry", "RegistryReady", "configure_testcontainers", "docker_login", "docker_logout", "htpasswd"]
+__all__ = ["THROWAWAY_BCRYPT_ROUNDS", "Registry", "RegistryReady", "configure_testcontainers", "docker_login",
+           "docker_logout", "htpasswd"]
 
 CONTAINER_PORT = 5000
 CONFIG_PATH = "/etc/docker/registry/config.yml"
@@ -94,8 +95,23 @@ def configure_testcontainers() -> None:
 
 
 # -- small pieces ---------------------------------------------------------------------------------------
-def htpasswd(users: Mapping[str, str], *, rounds: int = 10) -> bytes:
-    """An htpasswd file: one ``user:bcrypt-hash`` line per user (the only hash registry:2 accepts)."""
+#: bcrypt cost of the course's own registries (lessons, labs, tests). registry:2 runs a full bcrypt
+#: comparison for every request that carries a password: 50-85 ms per request at cost 10, ~3 ms at
+#: cost 5 (benchmarks/registry_auth.py), and a push or a lab check makes dozens of requests. The
+#: work factor is there to slow down offline guessing of *low-entropy* passwords from a stolen
+#: htpasswd file, which does not apply to these users: their passwords are random (16+ characters
+#: from ``secrets``, beyond guessing at any speed), they live for seconds to minutes, and the
+#: registry listens on 127.0.0.1 only and is removed, file and all, when it stops. A registry
+#: people really use should keep cost >= 10 (``htpasswd(users, rounds=12)``; ``htpasswd -B -C 12``).
+#: registry:2 accepts any valid bcrypt hash (cost 4 to 31).
+THROWAWAY_BCRYPT_ROUNDS = 5
+
+
+def htpasswd(users: Mapping[str, str], *, rounds: int = THROWAWAY_BCRYPT_ROUNDS) -> bytes:
+    """An htpasswd file: one ``user:bcrypt-hash`` line per user (the only hash registry:2 accepts).
+
+    The default cost suits the course's throwaway registries only (see :data:`THROWAWAY_BCRYPT_ROUNDS`).
+    """
     lines = []
     for user, password in users.items():
         if not user or any(c in user for c in ":\n\r") or not password:
@@ -429,9 +445,9 @@ def remove_local_names(port: int) -> None:
     """
     prefixes = (f"localhost:{port}/", f"127.0.0.1:{port}/")
     images = engine.client().images
-    for image in images.list():
-        names = [t for t in image.tags if t.startswith(prefixes)]
-        digests = [d for d in image.attrs.get("RepoDigests") or [] if d.startswith(prefixes)]
+    for image in engine.client().api.images():  # one listing: no per-image inspect to race with removals
+        names = [t for t in image.get("RepoTags") or [] if t.startswith(prefixes)]
+        digests = [d for d in image.get("RepoDigests") or [] if d.startswith(prefixes)]
         for name in names + digests:
             try:
                 images.remove(name, noprune=False)

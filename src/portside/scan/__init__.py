@@ -44,16 +44,19 @@ __all__ = [
 
 
 def scan(image: str, *, advisories: Path | None = None, from_registry: bool = False,
-         env: Mapping[str, str] | None = None, records: list[Advisory] | None = None) -> ScanReport:
+         env: Mapping[str, str] | None = None, records: list[Advisory] | None = None,
+         cache: bool | None = None) -> ScanReport:
     """Inventory ``image`` with syft and match it against advisories.
 
     ``advisories``: a folder or OSV zip export (default: the committed snapshot);
     ``records``: already-loaded advisories (wins over ``advisories``);
-    ``from_registry``: read the image straight from its registry instead of the engine.
+    ``from_registry``: read the image straight from its registry instead of the engine;
+    ``cache``: reuse syft's document for an image digest it has already seen (default: on
+    unless ``PORTSIDE_SBOM_CACHE=0``; see :func:`inventory`).
     """
     start = time.monotonic()
     chosen = records if records is not None else load(advisories)
-    found = inventory(image, from_registry=from_registry, env=env)
+    found = inventory(image, from_registry=from_registry, env=env, cache=cache)
     findings = match(found, chosen)
     source = "given records" if records is not None else str(advisories) if advisories else "course snapshot"
     return ScanReport(image=image, inventory=found, findings=findings, advisories_source=source,

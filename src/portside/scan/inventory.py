@@ -14,12 +14,14 @@ and leaves it out when source and binary share a name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..tools import syft
+from .cache import cached_sbom, local_digest, registry_digest
 
 __all__ = ["Inventory", "Package", "inventory", "packages_of", "parse_purl", "source_for"]
 
@@ -144,15 +146,15 @@ def packages_of(sbom: Mapping[str, Any]) -> list[Package]:
 _FAST = {"SYFT_FILE_METADATA_SELECTION": "none", "SYFT_FILE_METADATA_DIGESTS": ""}
 
 
-def _require_local(image: str) -> None:
-    """Fail early, and clearly, when the engine has no image called ``image``."""
+def _require_local(image: str) -> str:
+    """The engine's image ID of ``image``; fails early, and clearly, when the engine has no such image."""
     import docker.errors
 
     from ..engine import client
     from ..errors import ImageUnavailable
 
     try:
-        client().images.get(image)
+        return str(client().images.get(image).id)
     except docker.errors.ImageNotFound:
         raise ImageUnavailable(f"There is no image {image} on this machine to scan.",
                                hint="Build or pull it first (`docker images` lists what is here), or scan it "
@@ -162,18 +164,46 @@ def _require_local(image: str) -> None:
                                hint="Check the image reference.") from None
 
 
+def _local_digest_now(image: str) -> str | None:
+    """The image ID ``image`` names now, or None if the engine no longer has it."""
+    import docker.errors
+
+    try:
+        return local_digest(image)
+    except docker.errors.DockerException:
+        return None
+
+
+def _local_digests(image: str, checked: str) -> Callable[[], str | None]:
+    """The image ID of ``image``: first the one :func:`_require_local` just read, then asked anew each call."""
+    first = iter([checked])
+
+    def digest() -> str | None:
+        return next(first, None) or _local_digest_now(image)
+
+    return digest
+
+
 def inventory(image: str, *, from_registry: bool = False, env: Mapping[str, str] | None = None,
-              sbom: Mapping[str, Any] | None = None) -> Inventory:
+              sbom: Mapping[str, Any] | None = None, cache: bool | None = None) -> Inventory:
     """Run syft on ``image`` (from the local engine, or straight from its registry) and list its packages.
 
     ``env`` goes to syft (for example ``SSL_CERT_FILE`` for a registry with the course
     CA). Pass an ``sbom`` you already have to skip running syft.
+
+    syft's document is cached by the image's digest (the engine's image ID, or the
+    registry's manifest digest), the source string, syft's version and its options:
+    the same request for the same bytes gets back exactly the document syft wrote the
+    first time, in milliseconds instead of seconds; any other image, name, syft or
+    option misses (see :mod:`portside.scan.cache` for why that is correct). ``cache=False``
+    (or ``PORTSIDE_SBOM_CACHE=0``) always runs syft and stores nothing.
     """
     if sbom is None:
-        if not from_registry:
-            _require_local(image)
         source = f"registry:{image}" if from_registry else f"docker:{image}"
-        document = syft.sbom(source, env={**_FAST, **(env or {})})
+        syft_env = {**_FAST, **(env or {})}
+        digest = (partial(registry_digest, image, syft_env) if from_registry
+                  else _local_digests(image, _require_local(image)))
+        document = cached_sbom(source, digest, partial(syft.sbom, source, env=syft_env), syft_env, cache=cache)
     else:
         document = dict(sbom)
     return Inventory(image=image, packages=packages_of(document), sbom=document)
