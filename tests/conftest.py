@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,12 +33,15 @@ _before: set[str] = set()
 SHARED_NAMES = {
     "01-references-and-login.ipynb": "myapp",  # builds and removes myapp:latest
     "01-publish.ipynb": "myapp",  # lab 01 builds myapp:latest for the learner
+    "02-tagging-strategy.ipynb": "myapp",  # tags myapp:1.2.3, myapp:1.2, …
     "test_lab_01_publish.py": "myapp",
     "test_myapp.py": "myapp",
     "04-scanning.ipynb": "lesson04",  # portside-lesson04/…
     "05-signing.ipynb": "lesson05",  # portside-lesson05/…
 }
 _LOCKS = Path(tempfile.gettempdir()) / "portside-test-locks"
+#: the run's id (``test-…``), set by the controller and inherited by its workers
+RUN_ENV = "PORTSIDE_TEST_RUN"
 _held: dict[str, IO[str]] = {}
 
 
@@ -58,9 +62,10 @@ def pytest_configure(config: pytest.Config) -> None:
         # Keep the learner's lab progress out of the test run (nbval kernels inherit the environment).
         folder = tempfile.mkdtemp(prefix="portside-test-progress-")
         os.environ["PORTSIDE_PROGRESS"] = os.path.join(folder, "progress.json")
-        os.environ["PORTSIDE_SESSION"] = f"test-{uuid.uuid4().hex[:10]}"
-    session = os.environ["PORTSIDE_SESSION"]
-    os.environ["PORTSIDE_NAMESPACE"] = f"{session}-{worker}" if worker else session
+        os.environ[RUN_ENV] = f"test-{uuid.uuid4().hex[:10]}"
+    # each process its own session (a lesson's "nothing left behind" cell looks at its own) and namespace
+    session = f"{_run_id()}-{worker}" if worker else _run_id()
+    os.environ["PORTSIDE_SESSION"] = os.environ["PORTSIDE_NAMESPACE"] = session
     os.environ.pop("DOCKER_CONFIG", None)  # the course points it at this namespace's folder on first use
 
 
@@ -116,31 +121,58 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         handle.close()
 
 
+def _run_id() -> str:
+    return os.environ[RUN_ENV]
+
+
+def _ours(labels: dict[str, str] | None) -> bool:
+    """A resource labelled with this run's session or one of its workers' (``RUN`` or ``RUN-gwN``)."""
+    from portside.labels import SESSION
+
+    session = (labels or {}).get(SESSION, "")
+    return session == _run_id() or session.startswith(_run_id() + "-")
+
+
 def _course_resources() -> dict[str, Any]:
     from portside.engine import client
-    from portside.labels import course_filter, session_id
+    from portside.images import CATALOGUE
+    from portside.labels import course_filter
 
     cli = client()
     found: dict[str, Any] = {}
-    mine = course_filter(session_id())
-    for container in cli.containers.list(all=True, filters=mine):
-        found[f"container {container.name}"] = container
-    for network in cli.networks.list(filters=mine):
-        found[f"network {network.name}"] = network
-    for volume in cli.volumes.list(filters=mine):
-        found[f"volume {volume.name}"] = volume
+    course = course_filter()
+    # sparse listings (no per-object inspect): another run may be removing its own things meanwhile
+    for container in cli.containers.list(all=True, filters=course, sparse=True):
+        if _ours(container.attrs.get("Labels")):
+            found[f"container {container.attrs['Names'][0].lstrip('/')}"] = container.id
+    for network in cli.networks.list(filters=course):
+        if _ours(network.attrs.get("Labels")):
+            found[f"network {network.name}"] = network.id
+    for volume in cli.volumes.list(filters=course):
+        if _ours(volume.attrs.get("Labels")):
+            found[f"volume {volume.name}"] = volume.name
     # Images the course built during this run (they carry its session label), except the course images
-    from portside.images import CATALOGUE
-
-    for image in cli.images.list(filters=mine):
-        if not set(image.tags) & set(CATALOGUE):
-            found[f"image {', '.join(image.tags) or image.short_id}"] = image
+    for image in cli.api.images(filters=course):
+        tags = [t for t in image.get("RepoTags") or [] if t != "<none>:<none>"]
+        if _ours(image.get("Labels")) and not set(tags) & set(CATALOGUE):
+            found[f"image {', '.join(tags) or image['Id'][7:19]}"] = image["Id"]
     # Anonymous volumes (an image's VOLUME, e.g. registry:2's /var/lib/registry) cannot carry labels:
-    # one left dangling means a container was removed without its volume.
-    for volume in cli.volumes.list(filters={"dangling": True}):
-        if len(volume.name) == 64 and not (volume.attrs.get("Labels") or {}):
-            found[f"anonymous volume {volume.name[:12]}"] = volume
+    # one left dangling means a container was removed without its volume. (Another run's container being
+    # removed leaves one dangling for a moment: only those still there a second later count.)
+    def anonymous() -> set[str]:
+        return {v.name for v in cli.volumes.list(filters={"dangling": True})
+                if len(v.name) == 64 and not (v.attrs.get("Labels") or {})}
+
+    dangling = anonymous()
+    if dangling - _before_volumes:
+        time.sleep(1.5)
+        dangling &= anonymous()
+    for name in dangling:
+        found[f"anonymous volume {name}"] = name
     return found
+
+
+_before_volumes: set[str] = set()
 
 
 _engine_seen = False
@@ -155,6 +187,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     try:
         _before.update(_course_resources())
+        _before_volumes.update(name.removeprefix("anonymous volume ") for name in _before)
         _engine_seen = True
     except PortsideError:
         _engine_seen = False
@@ -180,17 +213,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     message = "The course left these behind (now removed): " + "; ".join(sorted(left))
     if reporter is not None:
         reporter.write_line(message, red=True, bold=True)
+    cli = client()
     for name in sorted(left, key=lambda n: not n.startswith("container")):  # containers first
-        obj = left[name]
+        key = left[name]
         try:
             if name.startswith("container"):
-                obj.remove(force=True, v=True)
+                cli.api.remove_container(key, force=True, v=True)
             elif name.startswith("network"):
-                obj.remove()
+                cli.api.remove_network(key)
             elif name.startswith("image"):
-                client().images.remove(obj.id, force=True)
+                cli.api.remove_image(key, force=True)
             else:
-                obj.remove(force=True)
+                cli.api.remove_volume(key, force=True)
         except Exception:  # already gone
             pass
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -241,9 +275,7 @@ def lab(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
 
 
 def _pyapp_tags() -> dict[str, str]:
-    from portside.labels import session_id
-
-    return {variant: f"portside-test/pyapp:{variant}-{session_id()}" for variant in ("vulnerable", "fixed")}
+    return {variant: f"portside-test/pyapp:{variant}-{_run_id()}" for variant in ("vulnerable", "fixed")}
 
 
 @pytest.fixture(scope="session")
@@ -254,10 +286,9 @@ def pyapp_images() -> dict[str, str]:
     controller removes them when the run ends (:func:`pytest_sessionfinish`).
     """
     from portside import engine, sample_app
-    from portside.labels import session_id
 
     tags = _pyapp_tags()
-    with _machine_lock(f"pyapp-{session_id()}"):
+    with _machine_lock(f"pyapp-{_run_id()}"):
         for variant, tag in tags.items():
             if not engine.client().images.list(name=tag):
                 sample_app.build(variant, tag)  # type: ignore[arg-type]

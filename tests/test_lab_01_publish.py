@@ -57,8 +57,8 @@ def lab(progress: Progress, tmp_path: Path) -> Iterator[LabSession]:
 def _forget_repo_digests(address: str) -> None:
     """Drop ``localhost:PORT/…@sha256:…`` names a pull or push left (lab teardown removes tags only)."""
     images = engine.client().images
-    for image in images.list():
-        for name in image.attrs.get("RepoDigests") or []:
+    for image in engine.client().api.images():  # one listing: no per-image inspect to race with removals
+        for name in image.get("RepoDigests") or []:
             if name.startswith(f"{address}/"):
                 images.remove(name)
 
@@ -200,7 +200,7 @@ def test_student_notebook_runs_and_its_checks_fail_with_first_hints(run_student_
     try:
         texts, checks = run_student_notebook(SLUG)
     finally:
-        images = {t for image in engine.client().images.list() for t in image.tags}
+        images = engine.image_names()
         assert not any(t.startswith("localhost:") and "/kai/" in t for t in images)
     assert len(checks) == 2
     assert "1 of 2 requirements met" in checks[0] and f"hint 1 of 3: {lab01.LOGGED_IN.hints[0]}" in checks[0]
@@ -214,4 +214,4 @@ def test_closing_the_lab_removes_the_image_its_setup_built(progress: Progress) -
     session = start(SLUG, fresh=True, progress=progress)
     assert engine.client().images.get(myapp.LOCAL_NAME)
     session.close()
-    assert myapp.LOCAL_NAME not in {t for image in engine.client().images.list() for t in image.tags}
+    assert myapp.LOCAL_NAME not in engine.image_names()

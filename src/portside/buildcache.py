@@ -5,23 +5,57 @@ its build cache. Steps of the final stage are the final image's parents and go w
 steps of an earlier, discarded stage would stay on the machine — holding whatever that stage
 copied in (wheels, a credential). :func:`remove_discarded_stages` removes them right after the
 build, using the step ids the builder printed (`` ---> 1a2b3c4d5e6f`` lines).
+
+The step cache is shared by every build on the engine: a second build of the same
+Dockerfile reuses the first one's step images. Removing a discarded stage while that
+second build stands on it breaks the second build ("unknown parent image ID"). So builds
+that clean up after themselves take turns: :func:`exclusive` is a machine-wide lock
+(two notebooks, a notebook and a terminal, or two test runs on one engine). Removing a
+built image prunes its untagged parents too, so a build can still lose a cached step to
+someone else's ``docker rmi``; :func:`lost_parent` recognises that error, and the builders
+then build once more (the lost steps are simply rebuilt).
 """
 
 from __future__ import annotations
 
+import fcntl
 import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import docker.errors
 
 from . import engine
 
-__all__ = ["remove_discarded_stages", "step_ids"]
+__all__ = ["exclusive", "lost_parent", "remove_discarded_stages", "step_ids"]
+
+#: machine-wide (not per checkout): every checkout on this machine shares the engine
+_LOCK = Path(tempfile.gettempdir()) / "portside-locks" / "legacy-build.lock"
 
 _STEP_ID = re.compile(r"^ ---> ([0-9a-f]{12,64})\s*$", re.MULTILINE)
 
 
 def _short(image_id: str) -> str:
     return image_id.removeprefix("sha256:")[:12]
+
+
+@contextmanager
+def exclusive() -> Iterator[None]:
+    """Hold the machine-wide lock for a build and its clean-up (see the module docstring)."""
+    _LOCK.parent.mkdir(mode=0o777, exist_ok=True)
+    with open(_LOCK, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def lost_parent(error: str) -> bool:
+    """True when a legacy build failed because a cached step it stood on was removed meanwhile."""
+    return "unknown parent image ID" in error or ("failed to set parent" in error and "No such image" in error)
 
 
 def step_ids(log: str) -> list[str]:

@@ -17,7 +17,7 @@ import docker.errors
 
 from .engine import client
 from .errors import PortsideError
-from .labels import COURSE, KIND, STANDIN, course_filter
+from .labels import COURSE, KIND, STANDIN, course_filter, in_namespace
 
 __all__ = ["Leftovers", "cleanup", "leftovers", "prune_build_cache", "remove_images"]
 
@@ -47,19 +47,30 @@ def _kind(labels: dict[str, str] | None) -> str:
     return (labels or {}).get(KIND, "?")
 
 
-def leftovers(session: str | None = None) -> Leftovers:
-    """What the course (or one session of it) still has on the engine."""
+def leftovers(session: str | None = None, *, namespaced: bool = False) -> Leftovers:
+    """What the course (or one session of it) still has on the engine.
+
+    ``namespaced``: only what belongs to this run's namespace (see :func:`portside.paths.namespace`):
+    the doctor's view, so a test run does not count another run's registries as its own leftovers.
+    """
     cli = client()
     filters = course_filter(session)
     found = Leftovers()
+
+    def wanted(labels: dict[str, str] | None) -> bool:
+        return not namespaced or in_namespace(labels)
+
     # sparse: no per-container inspect, so a container removed meanwhile cannot make the listing fail
     for container in cli.containers.list(all=True, filters=filters, sparse=True):
-        name = (container.attrs.get("Names") or ["/" + container.short_id])[0].lstrip("/")
-        found.containers.append(f"{name} ({_kind(container.attrs.get('Labels'))})")
+        if wanted(container.attrs.get("Labels")):
+            name = (container.attrs.get("Names") or ["/" + container.short_id])[0].lstrip("/")
+            found.containers.append(f"{name} ({_kind(container.attrs.get('Labels'))})")
     for network in cli.networks.list(filters=filters):
-        found.networks.append(f"{network.name} ({_kind(network.attrs.get('Labels'))})")
+        if wanted(network.attrs.get("Labels")):
+            found.networks.append(f"{network.name} ({_kind(network.attrs.get('Labels'))})")
     for volume in cli.volumes.list(filters=filters):
-        found.volumes.append(f"{volume.name} ({_kind(volume.attrs.get('Labels'))})")
+        if wanted(volume.attrs.get("Labels")):
+            found.volumes.append(f"{volume.name} ({_kind(volume.attrs.get('Labels'))})")
     return found
 
 

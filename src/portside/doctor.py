@@ -73,7 +73,7 @@ def _engine_checks() -> list[Check]:
     try:
         from .cleanup import leftovers
 
-        left = leftovers()
+        left = leftovers(namespaced=True)
     except PortsideError as exc:  # pragma: no cover - the engine answered a moment ago
         return [*checks, Check("engine", "course leftovers", "warn", exc.message)]
     if left:

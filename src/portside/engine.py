@@ -23,7 +23,7 @@ from .errors import EngineUnavailable
 from .paths import isolate_docker_config, state_dir
 from .proc import run
 
-__all__ = ["EngineInfo", "candidate_hosts", "client", "ensure_engine", "info", "is_local"]
+__all__ = ["EngineInfo", "candidate_hosts", "client", "ensure_engine", "image_names", "info", "is_local"]
 
 _DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 
@@ -67,6 +67,16 @@ def client() -> docker.DockerClient:
         os.environ.setdefault("DOCKER_HOST", host)  # the CLIs the course starts use the same engine
         return cli
     raise EngineUnavailable(f"No Docker engine answered at {', '.join(tried)}.")
+
+
+def image_names() -> set[str]:
+    """Every local image name (``repo:tag``), from one listing of the engine.
+
+    docker-py's ``images.list()`` inspects each image in turn, so an image that another
+    process removes meanwhile makes it raise ``ImageNotFound``; one ``GET /images/json``
+    cannot fail that way.
+    """
+    return {tag for image in client().api.images() for tag in image.get("RepoTags") or [] if tag != "<none>:<none>"}
 
 
 def is_local(base_url: str | None = None) -> bool:

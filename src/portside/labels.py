@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import uuid
 
-__all__ = ["COURSE", "KIND", "NAMESPACE", "SESSION", "STANDIN", "course_filter", "course_labels", "session_id"]
+from .paths import namespace
+
+__all__ = ["COURSE", "KIND", "NAMESPACE", "SESSION", "STANDIN", "course_filter", "course_labels", "in_namespace",
+           "session_id"]
 
 COURSE = "org.portside.course"
 KIND = "org.portside.kind"
@@ -23,8 +26,15 @@ def session_id() -> str:
 
 
 def course_labels(kind: str, **extra: str) -> dict[str, str]:
-    """Labels for a container, network or volume the course creates."""
-    return {COURSE: "true", KIND: kind, SESSION: _SESSION, **{f"org.portside.{k}": v for k, v in extra.items()}}
+    """Labels for a container, network or volume the course creates (and its namespace's, in a namespaced run)."""
+    ns = namespace()
+    return {COURSE: "true", KIND: kind, SESSION: _SESSION, **({NAMESPACE: ns} if ns else {}),
+            **{f"org.portside.{k}": v for k, v in extra.items()}}
+
+
+def in_namespace(labels: dict[str, str] | None) -> bool:
+    """True when a resource with ``labels`` belongs to this run's namespace (for a learner: carries none)."""
+    return (labels or {}).get(NAMESPACE, "") == namespace()
 
 
 def course_filter(session: str | None = None) -> dict[str, list[str]]:

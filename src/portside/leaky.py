@@ -24,12 +24,12 @@ import string
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import docker.errors
 
 from . import engine
-from .buildcache import remove_discarded_stages
+from .buildcache import exclusive, lost_parent, remove_discarded_stages
 from .errors import PortsideError
 from .images import require_base
 from .labels import course_labels
@@ -105,9 +105,21 @@ def build(variant: Variant, tag: str, *, credentials: str | None = None) -> Leak
     credentials = credentials if credentials is not None else fake_credentials()
     cli = engine.client()
     require_base(BASE, for_what=f"the {variant} demo")
+    with exclusive():  # the step cache is shared: no other build may stand on a stage removed below
+        try:
+            image, log = _build(cli, variant, tag, credentials)
+        except PortsideError as exc:
+            if not lost_parent(exc.message):
+                raise
+            image, log = _build(cli, variant, tag, credentials)  # a cached step was removed under us: rebuilt
+        removed = remove_discarded_stages(image.id, "".join(str(entry.get("stream", "")) for entry in log), base=BASE)
+    return LeakyBuild(variant, tag, str(image.id), credentials, removed)
+
+
+def _build(cli: Any, variant: Variant, tag: str, credentials: str) -> tuple[Any, Any]:
     try:
-        image, log = cli.images.build(fileobj=_context(variant, credentials), custom_context=True, tag=tag,
-                                      rm=True, forcerm=True, pull=False, labels=course_labels("leaky-demo"))
+        return cli.images.build(fileobj=_context(variant, credentials), custom_context=True, tag=tag,  # type: ignore[no-any-return]
+                                rm=True, forcerm=True, pull=False, labels=course_labels("leaky-demo"))
     except docker.errors.BuildError as exc:
         reason = str(exc.msg or exc)
         if "--mount" in reason or "mount" in reason.lower():
@@ -119,8 +131,6 @@ def build(variant: Variant, tag: str, *, credentials: str | None = None) -> Leak
         raise PortsideError(f"Building the {variant} demo failed: {reason}") from None
     except docker.errors.APIError as exc:
         raise PortsideError(f"Building the {variant} demo failed: {exc.explanation or exc}") from None
-    removed = remove_discarded_stages(image.id, "".join(str(entry.get("stream", "")) for entry in log), base=BASE)
-    return LeakyBuild(variant, tag, str(image.id), credentials, removed)
 
 
 def remove(*images: str | LeakyBuild) -> None:

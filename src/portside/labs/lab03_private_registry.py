@@ -35,7 +35,7 @@ from ..registry_admin import blob_links, manifest_revisions, stored_blobs
 from ..sample_images import build_image
 from ..transfer import push
 from . import catalog
-from .context import LabContext, LabState, find_container
+from .context import LabContext, LabState, container_name, find_container
 from .lifecycle import LabRegistry
 from .model import Lab, Outcome, Predicate, Requirement, Task
 from .predicates import anonymous_refused, logged_in, tag_exists, user_can_pull
@@ -68,7 +68,7 @@ def run_registry(lab: Any, *, users: Mapping[str, str] | None = None, tls: bool 
             pass
         old = find_container(the_lab.slug)
     registry = LabRegistry(the_lab.slug, users=dict(users) if users else None, tls=tls, delete=True,
-                            port=ctx.port, name=f"portside-lab-{the_lab.slug}")
+                            port=ctx.port, name=container_name(the_lab.slug))
     try:
         registry.start()
     except PortInUse:
