@@ -6,7 +6,8 @@
 
 VENV ?= .venv
 # Test processes for `make test` (pytest-xdist). The suite mostly waits on the engine, registries and tools,
-# so three workers keep two cores busy; `--dist loadfile` keeps each file (each notebook's kernel) on one worker.
+# so three workers keep two cores busy. `--dist loadfile` keeps each notebook's cells on one worker; conftest.py
+# refines it so that the files using a lesson's shared local names go to one worker, one after the other.
 TEST_WORKERS ?= 3
 
 setup:

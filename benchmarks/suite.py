@@ -18,6 +18,7 @@ import argparse
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,8 +33,14 @@ def _make(target: str, *extra: str) -> subprocess.Popen[str]:
 
 def _finish(process: subprocess.Popen[str], began: float) -> tuple[float, int, str]:
     output, _ = process.communicate()
+    seconds = time.monotonic() - began
     found = _SUMMARY.findall(output)
-    return time.monotonic() - began, process.returncode, found[-1] if found else output.strip()[-200:]
+    summary = found[-1] if found else output.strip()[-200:]
+    if process.returncode:  # keep the whole output of a failed run to read
+        with tempfile.NamedTemporaryFile("w", prefix="portside-suite-", suffix=".log", delete=False) as log:
+            log.write(output)
+        summary += f" (output: {log.name})"
+    return seconds, process.returncode, summary
 
 
 def run(target: str, *extra: str) -> tuple[float, int, str]:

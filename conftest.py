@@ -1,5 +1,8 @@
 """Test-session plumbing: runs that cannot collide, and a suite that fails if the course left anything behind.
 
+At the root of the checkout so that its hooks reach every test item: the unit and engine
+tests in ``tests/``, and the notebooks in ``notebooks/`` and ``labs/solutions/`` (nbval).
+
 * **One session, one namespace per process.** The run sets one ``PORTSIDE_SESSION``
   that its notebook kernels inherit, so every course resource it makes carries that
   session label; the leak check looks only at those (plus anonymous volumes that
@@ -9,8 +12,9 @@
   developer's run and CI's, or two workers of one run, can share an engine.
 * **Names a lesson teaches are shared by the whole engine.** ``myapp:latest`` or
   ``portside-lesson04/app:1.0`` are what a learner types, so the lessons keep them; the
-  test files that use such a name take a machine-wide lock (:data:`SHARED_NAMES`), and
-  two runs take turns on those files instead of re-pointing each other's tags.
+  test files that use such a name (:data:`SHARED_NAMES`) run on one worker of a run and
+  under a machine-wide lock, so two runs take turns on them instead of re-pointing each
+  other's tags.
 """
 
 from __future__ import annotations
@@ -29,20 +33,24 @@ import pytest
 
 _before: set[str] = set()
 
-#: test files (by name) that use a local image name shared by the whole engine → the lock they take
+#: test files (by name) that use a local name shared by the whole engine, and which name
 SHARED_NAMES = {
-    "01-references-and-login.ipynb": "myapp",  # builds and removes myapp:latest
-    "01-publish.ipynb": "myapp",  # lab 01 builds myapp:latest for the learner
-    "02-tagging-strategy.ipynb": "myapp",  # tags myapp:1.2.3, myapp:1.2, …
-    "test_lab_01_publish.py": "myapp",
-    "test_myapp.py": "myapp",
-    "04-scanning.ipynb": "lesson04",  # portside-lesson04/…
-    "05-signing.ipynb": "lesson05",  # portside-lesson05/…
+    "01-references-and-login.ipynb": "myapp:latest",  # builds and removes it
+    "01-publish.ipynb": "myapp:latest",  # lab 01 builds it for the learner
+    "test_lab_01_publish.py": "myapp:latest",
+    "02-tagging-strategy.ipynb": "myapp:1.2.3, myapp:1.2, myapp:1, …",
+    "03-private-registry.ipynb": "portside-lesson03/app:…, the volume portside-lesson03-data",
+    "04-scanning.ipynb": "portside-lesson04/…",
+    "05-signing.ipynb": "portside-lesson05/…",
+    "test_leaky.py": "every image on the engine (it looks for lesson 04's credential step in all of them)",
 }
+#: the xdist work unit of those files: one worker of a run takes them in turn, holding :data:`_SHARED_LOCK`
+SHARED_GROUP = "shared-local-names"
 _LOCKS = Path(tempfile.gettempdir()) / "portside-test-locks"
+_SHARED_LOCK = _LOCKS / f"{SHARED_GROUP}.lock"
 #: the run's id (``test-…``), set by the controller and inherited by its workers
 RUN_ENV = "PORTSIDE_TEST_RUN"
-_held: dict[str, IO[str]] = {}
+_held: list[IO[str]] = []
 
 
 def _worker(config: pytest.Config) -> str | None:
@@ -96,27 +104,46 @@ def _machine_lock(name: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _shared_name(item: pytest.Item | None) -> str | None:
-    return SHARED_NAMES.get(Path(str(item.fspath)).name) if item is not None else None
+def _shared(item: pytest.Item | None) -> bool:
+    return item is not None and Path(str(item.fspath)).name in SHARED_NAMES
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's ``loadfile``, but with every shared-name file in one work unit.
+
+    A notebook's cells share one kernel, so a file never leaves its worker (``loadfile``).
+    The shared-name files go to one worker of each run, one after the other, under the lock
+    below; the run's other workers never wait for that lock, so a worker that holds it while
+    xdist holds back its last test (a test runs only once the next one is known) is always
+    given more work or its shutdown in the end. (Through xdist's scheduler hook:
+    ``--dist loadgroup`` cannot group by file on pytest 9, whose node ids it can no longer
+    rewrite.)
+    """
+    from xdist.scheduler import LoadFileScheduling
+
+    class CourseScheduling(LoadFileScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return SHARED_GROUP if Path(file).name in SHARED_NAMES else file
+
+    return CourseScheduling(config, log)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Take the machine-wide lock of a file that uses a shared local image name (held until its last test)."""
-    name = _shared_name(item)
-    if name and name not in _held:
+    """Take the machine-wide lock before the first test of a run of shared-name files (other runs wait)."""
+    if _shared(item) and not _held:
         _LOCKS.mkdir(mode=0o777, exist_ok=True)
-        handle = open(_LOCKS / f"{name}.lock", "w")  # held across tests, closed on release
+        handle = open(_SHARED_LOCK, "w")  # held across tests, closed on release
         fcntl.flock(handle, fcntl.LOCK_EX)
-        _held[name] = handle
+        _held.append(handle)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    """Release the lock after the last test of its file (module fixtures torn down first)."""
+    """Release it once the next test is not a shared-name one (module fixtures are torn down first)."""
     yield
-    name = _shared_name(item)
-    if name and name in _held and _shared_name(nextitem) != name:
-        handle = _held.pop(name)
+    if _held and not _shared(nextitem):
+        handle = _held.pop()
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
 
