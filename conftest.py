@@ -42,7 +42,6 @@ SHARED_NAMES = {
     "03-private-registry.ipynb": "portside-lesson03/app:…, the volume portside-lesson03-data",
     "04-scanning.ipynb": "portside-lesson04/…",
     "05-signing.ipynb": "portside-lesson05/…",
-    "test_leaky.py": "every image on the engine (it looks for lesson 04's credential step in all of them)",
 }
 #: the xdist work unit of those files: one worker of a run takes them in turn, holding :data:`_SHARED_LOCK`
 SHARED_GROUP = "shared-local-names"

@@ -20,6 +20,7 @@ import pytest
 from labtools import fails_with_hints
 from portside import sample_app
 from portside.errors import PortsideError
+from portside.labels import session_id
 from portside.labs import LabSession
 from portside.labs import lab05_sign_release as lab05
 from portside.labs.context import LabState
@@ -69,9 +70,10 @@ def _attest(lab: LabSession, keys: TemporaryKeys, ref: str, *, sbom_of: str | No
 
 # -- the start state and the good solution ---------------------------------------------------------------------
 def test_solution_passes_every_requirement(lab: LabSession) -> None:
-    before = set(Path(tempfile.gettempdir()).glob("portside-keys-*"))
+    mine = f"portside-keys-{session_id()}-*"  # this process's key folders (another run may be signing too)
+    before = set(Path(tempfile.gettempdir()).glob(mine))
     forwarded = lab.fast_forward(len(lab05.LAB.tasks) + 1)
-    assert set(Path(tempfile.gettempdir()).glob("portside-keys-*")) == before  # its throwaway keys are gone
+    assert set(Path(tempfile.gettempdir()).glob(mine)) == before  # its throwaway keys are gone
     assert forwarded.passed, repr(forwarded)
     report = lab.check()
     assert report.passed, repr(report)

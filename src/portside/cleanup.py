@@ -106,8 +106,9 @@ def remove_images() -> list[str]:
     cli = client()
     found: dict[str, str] = {}
     for label in (f"{STANDIN}=true", f"{COURSE}=true"):
-        for image in cli.images.list(all=True, filters={"label": label}):
-            found.setdefault(image.id, ", ".join(image.tags) or image.short_id)
+        for image in cli.api.images(all=True, filters={"label": label}):  # one listing, no per-image inspect
+            tags = [t for t in image.get("RepoTags") or [] if t != "<none>:<none>"]
+            found.setdefault(image["Id"], ", ".join(tags) or image["Id"].removeprefix("sha256:")[:12])
     for image_id in found:
         try:
             cli.images.remove(image_id, force=True, noprune=False)

@@ -29,7 +29,7 @@ from typing import Any, Literal
 import docker.errors
 
 from . import engine
-from .buildcache import exclusive, lost_parent, remove_discarded_stages
+from .buildcache import exclusive, lost_parent, remove_discarded_stages, step_ids
 from .errors import PortsideError
 from .images import require_base
 from .labels import course_labels
@@ -82,6 +82,8 @@ class LeakyBuild:
     credentials: str = field(repr=False)
     #: intermediate images of discarded stages the legacy builder left behind, removed after the build
     removed_intermediates: int = 0
+    #: the (short) id of the image after each build step, as the builder printed them
+    steps: tuple[str, ...] = field(default=(), repr=False)
 
 
 def _context(variant: Variant, credentials: str) -> io.BytesIO:
@@ -112,8 +114,9 @@ def build(variant: Variant, tag: str, *, credentials: str | None = None) -> Leak
             if not lost_parent(exc.message):
                 raise
             image, log = _build(cli, variant, tag, credentials)  # a cached step was removed under us: rebuilt
-        removed = remove_discarded_stages(image.id, "".join(str(entry.get("stream", "")) for entry in log), base=BASE)
-    return LeakyBuild(variant, tag, str(image.id), credentials, removed)
+        text = "".join(str(entry.get("stream", "")) for entry in log)
+        removed = remove_discarded_stages(image.id, text, base=BASE)
+    return LeakyBuild(variant, tag, str(image.id), credentials, removed, tuple(step_ids(text)))
 
 
 def _build(cli: Any, variant: Variant, tag: str, credentials: str) -> tuple[Any, Any]:

@@ -48,6 +48,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from .errors import InvalidReference, PortsideError, RegistryError, ToolError
+from .labels import session_id
 from .reference import parse as parse_reference
 from .registry_client import Manifest, RegistryClient
 from .tools import cosign
@@ -200,7 +201,8 @@ class TemporaryKeys:
 
     def __init__(self, *, prefix: str = "cosign", password: str | None = None) -> None:
         self.password: str = password or os.environ.get("COSIGN_PASSWORD") or secrets.token_urlsafe(24)
-        self.folder = Path(tempfile.mkdtemp(prefix="portside-keys-"))  # mode 0700, outside the project
+        # mode 0700, outside the project; named by session, so a test can tell its own from another run's
+        self.folder = Path(tempfile.mkdtemp(prefix=f"portside-keys-{session_id()}-"))
         try:
             pair = cosign.generate_key_pair(self.folder, self.password, prefix=prefix)
         except BaseException:

@@ -63,10 +63,21 @@ def lab_labels(slug: str) -> dict[str, str]:
 
 
 def lab_containers(slug: str) -> list[docker.models.containers.Container]:
-    """Every container of lab ``slug`` in this run's namespace (another run's lab of that slug is not ours)."""
-    found = docker_client().containers.list(
-        all=True, filters={"label": [f"{COURSE}=true", f"{LAB_LABEL}={slug}"]})
-    return [c for c in found if (c.labels or {}).get(NAMESPACE, "") == namespace()]
+    """Every container of lab ``slug`` in this run's namespace (another run's lab of that slug is not ours).
+
+    Listed sparsely (no inspect of each), then only ours are inspected: another run may be
+    removing its own lab of the same slug meanwhile.
+    """
+    containers = docker_client().containers
+    listed = containers.list(all=True, sparse=True, filters={"label": [f"{COURSE}=true", f"{LAB_LABEL}={slug}"]})
+    found = []
+    for sparse in listed:
+        if (sparse.attrs.get("Labels") or {}).get(NAMESPACE, "") == namespace():
+            try:
+                found.append(containers.get(sparse.id))
+            except docker.errors.NotFound:  # removed meanwhile (by this namespace's own teardown)
+                continue
+    return found
 
 
 def find_container(slug: str) -> docker.models.containers.Container | None:
