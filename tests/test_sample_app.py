@@ -8,10 +8,11 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import docker.errors
 import pytest
 from packaging.utils import parse_wheel_filename
 
-from portside import engine, sample_app
+from portside import buildcache, engine, sample_app
 from portside.errors import PortsideError
 from portside.labels import COURSE, KIND, SESSION, course_labels, session_id
 from portside.tools.verify import HashMismatch, sha256_file
@@ -171,7 +172,21 @@ def test_build_leaves_no_stage_images_behind() -> None:
     cli = engine.client()
 
     def dangling() -> set[str]:
-        return {image.id for image in cli.images.list(filters={"dangling": True})}
+        """Untagged images holding pyapp's build stage (its copy of the wheels), seen while no course build runs.
+
+        Another process's build removes its own stage images before it lets go of the build lock, and other
+        untagged images (a tag moved elsewhere) are not the build's.
+        """
+        found = set()
+        with buildcache.exclusive():
+            for image in cli.api.images(filters={"dangling": True}):
+                try:
+                    history = cli.api.history(image["Id"])
+                except docker.errors.NotFound:
+                    continue
+                if any("/wheels/" in (step.get("CreatedBy") or "") for step in history):
+                    found.add(image["Id"])
+        return found
 
     before = dangling()
     tag = f"portside-test-pyapp-stages:{session_id()}"

@@ -19,6 +19,7 @@ import pytest
 
 from portside import signing, transfer
 from portside.errors import InvalidReference, PortsideError
+from portside.labels import session_id
 from portside.paths import project_root
 from portside.registry import Registry
 from portside.registry_client import Manifest, RegistryClient
@@ -40,7 +41,7 @@ from portside.signing import (
 )
 from portside.tools import cosign, syft
 
-LOCAL = [f"portside-test-signing/app:{n}" for n in ("1", "2", "3", "4", "5")]
+LOCAL = [f"portside-test-signing/app:{n}-{session_id()}" for n in ("1", "2", "3", "4", "5")]  # this run's own
 REPO = "team/app"
 
 
@@ -304,7 +305,7 @@ def test_default_policy_is_the_scan_gate_on_the_attested_sbom() -> None:
     """The course's demo app: the fixed build passes the gate, the vulnerable one is blocked (from its SBOM alone)."""
     from portside import sample_app
 
-    names = {variant: f"portside-test-signing/pyapp:{variant}" for variant in ("fixed", "vulnerable")}
+    names = {variant: f"portside-test-signing/pyapp:{variant}-{session_id()}" for variant in ("fixed", "vulnerable")}
     try:
         sboms = {}
         for variant, name in names.items():
