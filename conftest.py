@@ -86,6 +86,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if namespace.startswith("test-"):
         shutil.rmtree(run_dir(), ignore_errors=True)
     if _worker(config) is None:
+        (_LOCKS / f"pyapp-{_run_id()}.lock").unlink(missing_ok=True)  # the run's own lock file (see pyapp_images)
         folder = os.path.dirname(os.environ.get("PORTSIDE_PROGRESS", ""))
         if os.path.basename(folder).startswith("portside-test-progress-"):
             shutil.rmtree(folder, ignore_errors=True)

@@ -21,15 +21,19 @@ from __future__ import annotations
 import fcntl
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import docker.errors
 
 from . import engine
+from .errors import PortsideError
 
-__all__ = ["exclusive", "lost_parent", "remove_discarded_stages", "step_ids"]
+T = TypeVar("T")
+
+__all__ = ["exclusive", "guarded", "lost_parent", "remove_discarded_stages", "step_ids"]
 
 #: machine-wide (not per checkout): every checkout on this machine shares the engine
 _LOCK = Path(tempfile.gettempdir()) / "portside-locks" / "legacy-build.lock"
@@ -55,7 +59,22 @@ def exclusive() -> Iterator[None]:
 
 def lost_parent(error: str) -> bool:
     """True when a legacy build failed because a cached step it stood on was removed meanwhile."""
-    return "unknown parent image ID" in error or ("failed to set parent" in error and "No such image" in error)
+    return ("unknown parent image ID" in error or 'unable to find image "sha256:' in error
+            or ("failed to set parent" in error and "No such image" in error))
+
+
+def guarded(build: Callable[[], T]) -> T:
+    """Run ``build`` (a build and its own clean-up) under :func:`exclusive`; once more if it lost a cached step.
+
+    ``build`` raises :class:`~portside.errors.PortsideError` with the engine's message when it fails.
+    """
+    with exclusive():
+        try:
+            return build()
+        except PortsideError as exc:
+            if not lost_parent(exc.message):
+                raise
+        return build()  # a cached step was removed under it by someone's `docker rmi`: the steps are rebuilt
 
 
 def step_ids(log: str) -> list[str]:

@@ -29,7 +29,7 @@ from typing import Any, Literal
 import docker.errors
 
 from . import engine
-from .buildcache import exclusive, lost_parent, remove_discarded_stages, step_ids
+from .buildcache import guarded, remove_discarded_stages, step_ids
 from .errors import PortsideError
 from .images import require_base
 from .labels import course_labels
@@ -107,15 +107,13 @@ def build(variant: Variant, tag: str, *, credentials: str | None = None) -> Leak
     credentials = credentials if credentials is not None else fake_credentials()
     cli = engine.client()
     require_base(BASE, for_what=f"the {variant} demo")
-    with exclusive():  # the step cache is shared: no other build may stand on a stage removed below
-        try:
-            image, log = _build(cli, variant, tag, credentials)
-        except PortsideError as exc:
-            if not lost_parent(exc.message):
-                raise
-            image, log = _build(cli, variant, tag, credentials)  # a cached step was removed under us: rebuilt
-        text = "".join(str(entry.get("stream", "")) for entry in log)
-        removed = remove_discarded_stages(image.id, text, base=BASE)
+    return guarded(lambda: _build_and_clean(cli, variant, tag, credentials))  # the step cache is shared
+
+
+def _build_and_clean(cli: Any, variant: Variant, tag: str, credentials: str) -> LeakyBuild:
+    image, log = _build(cli, variant, tag, credentials)
+    text = "".join(str(entry.get("stream", "")) for entry in log)
+    removed = remove_discarded_stages(image.id, text, base=BASE)
     return LeakyBuild(variant, tag, str(image.id), credentials, removed, tuple(step_ids(text)))
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import docker.errors
 
 from . import engine
+from .buildcache import guarded
 from .errors import PortsideError
 from .images import require_base
 from .labels import COURSE, course_labels
@@ -51,12 +52,16 @@ def build(name: str = LOCAL_NAME, *, dockerfile: str = DOCKERFILE) -> Any:
     check_name_free(name)
     cli = engine.client()
     require_base(BASE, for_what="myapp")
-    try:
-        image, _ = cli.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=name, pull=False, rm=True,
-                                    forcerm=True, labels=course_labels("example-image"))
-    except docker.errors.BuildError as exc:
-        raise PortsideError(f"Building {name} failed: {exc.msg}") from None
-    return image
+
+    def build_it() -> Any:
+        try:
+            image, _ = cli.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=name, pull=False, rm=True,
+                                        forcerm=True, labels=course_labels("example-image"))
+        except docker.errors.BuildError as exc:
+            raise PortsideError(f"Building {name} failed: {exc.msg}") from None
+        return image
+
+    return guarded(build_it)  # the step cache is shared with other builds: see portside.buildcache
 
 
 def remove(name: str = LOCAL_NAME) -> None:

@@ -313,7 +313,7 @@ class Registry(DockerRegistryContainer):
         try:
             self._prepare()
             DockerContainer.start(self)  # create, copy files in, start, then RegistryReady
-        except TimeoutError as exc:
+        except (TimeoutError, ConnectionError) as exc:  # ConnectionError: it exited before its port was published
             error = self._not_ready(str(exc))
             self._remove_container()
             raise error from None

@@ -37,7 +37,7 @@ import docker.errors
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from . import engine
-from .buildcache import exclusive, lost_parent, remove_discarded_stages
+from .buildcache import guarded, remove_discarded_stages
 from .errors import PortsideError, SetupError
 from .images import require_base
 from .labels import COURSE, STANDIN, course_labels
@@ -308,13 +308,7 @@ def build(variant: Variant, tag: str | None = None, *, requirements: Path | None
                   "org.opencontainers.image.base.name": BASE,
                   "org.opencontainers.image.description": "The Portside course's demo app for scanning and signing",
                   **(labels or {})}
-    with exclusive():  # the step cache is shared: no other build may stand on a stage removed below
-        try:
-            return _build(cli, reqs, name, all_labels)
-        except PortsideError as exc:
-            if not lost_parent(exc.message):
-                raise
-        return _build(cli, reqs, name, all_labels)  # a cached step was removed under us: once more, rebuilt
+    return guarded(lambda: _build(cli, reqs, name, all_labels))  # the step cache is shared: see buildcache
 
 
 def _build(cli: Any, reqs: Path, name: str, all_labels: Mapping[str, str]) -> str:

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 import docker.errors
 
 from . import engine
+from .buildcache import guarded
 from .errors import ImageUnavailable, PortsideError
 from .reference import parse as parse_reference
 
@@ -70,14 +71,18 @@ def build_image(name: str, *, base: str = "busybox:1.35", size: int = 2 * MiB, s
     except docker.errors.ImageNotFound:
         raise ImageUnavailable(f"Cannot build {name}: the base image {base} is not on this machine.",
                                hint="Run `portside images ensure` (it builds a stand-in offline).") from None
-    try:
-        image, _ = cli.images.build(fileobj=_context(dockerfile, payload), custom_context=True, tag=name,
-                                    rm=True, forcerm=True, pull=False)
-    except docker.errors.BuildError as exc:
-        raise PortsideError(f"Building {name} failed: {exc.msg or exc}") from None
-    except docker.errors.APIError as exc:
-        raise PortsideError(f"Building {name} failed: {exc.explanation or exc}") from None
-    return str(image.id)
+
+    def build() -> str:
+        try:
+            image, _ = cli.images.build(fileobj=_context(dockerfile, payload), custom_context=True, tag=name,
+                                        rm=True, forcerm=True, pull=False)
+        except docker.errors.BuildError as exc:
+            raise PortsideError(f"Building {name} failed: {exc.msg or exc}") from None
+        except docker.errors.APIError as exc:
+            raise PortsideError(f"Building {name} failed: {exc.explanation or exc}") from None
+        return str(image.id)
+
+    return guarded(build)  # the step cache is shared with other builds: see portside.buildcache
 
 
 def remove_images(names: Iterable[str]) -> list[str]:
