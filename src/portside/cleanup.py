@@ -12,12 +12,14 @@ included, and the engine's build cache.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import docker.errors
 
 from .engine import client
 from .errors import PortsideError
-from .labels import COURSE, KIND, STANDIN, course_filter, in_namespace
+from .images import CATALOGUE
+from .labels import COURSE, KIND, SESSION, STANDIN, course_filter, in_namespace
 
 __all__ = ["Leftovers", "cleanup", "leftovers", "prune_build_cache", "remove_images"]
 
@@ -97,33 +99,90 @@ def cleanup(session: str | None = None) -> Leftovers:
     return removed
 
 
-def remove_images() -> list[str]:
-    """Remove every image the course made: stand-ins and images it built (by label). Returns their names.
+def _tags(image: dict[str, Any]) -> list[str]:
+    return [t for t in image.get("RepoTags") or [] if t != "<none>:<none>"]
 
-    Images a learner pulled or built themselves carry neither label and stay. Untagged
-    parents of the removed images (the legacy builder's intermediate steps) go with them.
+
+def _short(image_id: str) -> str:
+    return image_id.removeprefix("sha256:")[:12]
+
+
+def remove_images(*, session: str | None = None) -> list[str]:
+    """Remove every image the course made: stand-ins and images it built (by label). Returns what it did.
+
+    With ``session``, only the images that one session built (no stand-ins). Images a learner
+    pulled or built themselves stay: a stand-in counts only under its catalogue name (or
+    untagged), because an image built ``FROM`` it inherits its labels. The legacy
+    builder keeps every build step as an untagged image whose parent is the step before, so
+    a course image can have untagged children (another build's cached steps): those go
+    first, children before parents. A course image that a learner's own (tagged) image is
+    built on stays, and the line says so. Untagged parents go with the images (``noprune``
+    off).
     """
     cli = client()
-    found: dict[str, str] = {}
-    for label in (f"{STANDIN}=true", f"{COURSE}=true"):
-        for image in cli.api.images(all=True, filters={"label": label}):  # one listing, no per-image inspect
-            tags = [t for t in image.get("RepoTags") or [] if t != "<none>:<none>"]
-            found.setdefault(image["Id"], ", ".join(tags) or image["Id"].removeprefix("sha256:")[:12])
-    for image_id in found:
+    listing = {image["Id"]: image for image in cli.api.images(all=True)}  # one listing, no per-image inspect
+    children: dict[str, list[str]] = {}
+    for image in listing.values():
+        if image.get("ParentId"):
+            children.setdefault(image["ParentId"], []).append(image["Id"])
+    def is_ours(image: dict[str, Any]) -> bool:
+        labels = image.get("Labels") or {}
+        if session is not None:
+            return labels.get(COURSE) == "true" and labels.get(SESSION) == session
+        if labels.get(COURSE) == "true":
+            return True
+        return labels.get(STANDIN) == "true" and set(_tags(image)) <= set(CATALOGUE)
+
+    ours = {image_id for image_id, image in listing.items() if is_ours(image)}
+
+    def subtree(image_id: str) -> list[str] | None:
+        """The image and what is built on it, children first; None if a learner's tagged image is among them."""
+        order: list[str] = []
+        for child in children.get(image_id, []):
+            below = subtree(child)
+            if below is None:
+                return None
+            order += below
+        if image_id not in ours and _tags(listing[image_id]):
+            return None
+        return [*order, image_id]
+
+    done: list[str] = []
+    gone: set[str] = set()
+    for image_id in sorted(ours):
+        if image_id in gone:
+            continue
+        name = ", ".join(_tags(listing[image_id])) or _short(image_id)
+        order = subtree(image_id)
+        if order is None:
+            done.append(f"{name} (kept: a learner's own image is built on it)")
+            continue
         try:
-            cli.images.remove(image_id, force=True, noprune=False)
-        except docker.errors.NotFound:  # removed with an earlier one (a parent or another name)
-            pass
-        except docker.errors.APIError as exc:  # a container of someone else's still uses it: say so, go on
-            found[image_id] += f" (kept: {exc.explanation or exc})"
-    return sorted(found.values())
+            for step in order:
+                if step not in gone:
+                    try:
+                        cli.api.remove_image(step, force=True, noprune=False)
+                    except docker.errors.NotFound:  # went with an earlier one (a parent, or another name of it)
+                        pass
+                    gone.add(step)
+                    if step in ours:
+                        done.append(", ".join(_tags(listing[step])) or _short(step))
+        except docker.errors.APIError as exc:  # a container still uses it: say so, go on
+            done.append(f"{name} (kept: {exc.explanation or exc})")
+    return sorted(done)
 
 
 def prune_build_cache() -> int:
-    """Empty the engine's build cache (all of it: the engine does not label cache records). Returns bytes freed."""
+    """Empty the engine's build cache (all of it: the engine does not label cache records). Returns bytes freed.
+
+    BuildKit's cache records, and the legacy builder's cache: its untagged, unused step images.
+    """
+    cli = client()
     try:
-        answer = client().api.prune_builds()
+        answer = cli.api.prune_builds()
+        legacy = cli.api.prune_images(filters={"dangling": True})
     except docker.errors.APIError as exc:
         raise PortsideError(f"The engine refused to prune its build cache: {exc.explanation or exc}",
-                            hint="Run `docker builder prune --all --force` yourself, then try again.") from None
-    return int((answer or {}).get("SpaceReclaimed") or 0)
+                            hint="Run `docker builder prune --all --force` and `docker image prune --force` "
+                                 "yourself, then try again.") from None
+    return int((answer or {}).get("SpaceReclaimed") or 0) + int((legacy or {}).get("SpaceReclaimed") or 0)

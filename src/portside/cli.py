@@ -243,7 +243,9 @@ def cleanup(images_too: bool, build_cache: bool) -> None:
     _say(f"Removed — {str(removed).removeprefix('Left behind — ')}" if removed else str(removed))
     if images_too:
         names = remove_images()
-        _say(f"Removed {len(names)} course image(s)" + (f": {', '.join(names)}" if names else "."))
+        kept = [name for name in names if "(kept:" in name]
+        _say(f"Removed {len(names) - len(kept)} course image(s) and the untagged build steps on them"
+             + (f"; kept {len(kept)}: {'; '.join(kept)}" if kept else "."))
     if build_cache:
         _say(f"Emptied the engine's build cache ({prune_build_cache() / 1e6:.0f} MB freed).")
 
