@@ -130,7 +130,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Take the machine-wide lock before the first test of a run of shared-name files (other runs wait)."""
+    """Give each file its own lab progress; take the machine-wide lock before a run of shared-name files.
+
+    Lab progress: a notebook's kernel starts with its file's first test and inherits this
+    environment, so lesson 00's progress table shows what lesson 00 did, not what a lab
+    solution on another worker (or earlier on this one) recorded.
+    """
+    progress = Path(os.environ["PORTSIDE_PROGRESS"])
+    os.environ["PORTSIDE_PROGRESS"] = str(progress.with_name(f"{Path(str(item.fspath)).stem}.json"))
     if _shared(item) and not _held:
         _LOCKS.mkdir(mode=0o777, exist_ok=True)
         handle = open(_SHARED_LOCK, "w")  # held across tests, closed on release
