@@ -158,40 +158,42 @@ def test_bumping_one_dependency_alone_fails_the_build_clearly(tmp_path: Path) ->
     text = sample_app.requirements_file("vulnerable").read_text(encoding="utf-8")
     req.write_text(text.replace("httpx==0.22.0", "httpx==0.28.1"), encoding="utf-8")
     tag = f"portside-test-pyapp-conflict:{session_id()}"
+    before = _stage_images()
     try:
         with pytest.raises(PortsideError, match=r"Building .* failed") as caught:
             sample_app.build("vulnerable", tag, requirements=req)
         assert "httpcore" in str(caught.value)
+        assert _stage_images() <= before  # the steps that worked (the wheels copied in) are gone too
     finally:
         sample_app.remove(tag)
+
+
+def _stage_images() -> set[str]:
+    """Untagged images holding pyapp's build stage (its copy of the wheels), seen while no course build runs.
+
+    Another process's build removes its own stage images before it lets go of the build lock, and other
+    untagged images (a tag moved elsewhere) are not the build's.
+    """
+    cli = engine.client()
+    found = set()
+    with buildcache.exclusive():
+        for image in cli.api.images(filters={"dangling": True}):
+            try:
+                history = cli.api.history(image["Id"])
+            except docker.errors.NotFound:
+                continue
+            if any("/wheels/" in (step.get("CreatedBy") or "") for step in history):
+                found.add(image["Id"])
+    return found
 
 
 @pytest.mark.slow
 def test_build_leaves_no_stage_images_behind() -> None:
     """The build stage (wheels, pip's work) is thrown away: no untagged image of it stays on the engine."""
-    cli = engine.client()
-
-    def dangling() -> set[str]:
-        """Untagged images holding pyapp's build stage (its copy of the wheels), seen while no course build runs.
-
-        Another process's build removes its own stage images before it lets go of the build lock, and other
-        untagged images (a tag moved elsewhere) are not the build's.
-        """
-        found = set()
-        with buildcache.exclusive():
-            for image in cli.api.images(filters={"dangling": True}):
-                try:
-                    history = cli.api.history(image["Id"])
-                except docker.errors.NotFound:
-                    continue
-                if any("/wheels/" in (step.get("CreatedBy") or "") for step in history):
-                    found.add(image["Id"])
-        return found
-
-    before = dangling()
+    before = _stage_images()
     tag = f"portside-test-pyapp-stages:{session_id()}"
     try:
         sample_app.build("fixed", tag)
-        assert dangling() <= before
+        assert _stage_images() <= before
     finally:
         sample_app.remove(tag)

@@ -33,7 +33,7 @@ from .errors import PortsideError
 
 T = TypeVar("T")
 
-__all__ = ["exclusive", "guarded", "lost_parent", "remove_discarded_stages", "step_ids"]
+__all__ = ["exclusive", "guarded", "lost_parent", "remove_discarded_stages", "remove_failed_steps", "step_ids"]
 
 #: machine-wide (not per checkout): every checkout on this machine shares the engine
 _LOCK = Path(tempfile.gettempdir()) / "portside-locks" / "legacy-build.lock"
@@ -80,6 +80,26 @@ def guarded(build: Callable[[], T]) -> T:
 def step_ids(log: str) -> list[str]:
     """The (short) image id after each build step, in build order, from the builder's output."""
     return [_short(found) for found in _STEP_ID.findall(log)]
+
+
+def remove_failed_steps(log: str, *, base: str) -> int:
+    """After a build that failed: remove the step images it made (no final image stands on them).
+
+    A failed step leaves the steps before it behind as untagged images (with the wheels a
+    ``COPY`` brought in, say). Steps that something else stands on are left alone.
+    """
+    cli = engine.client()
+    keep = {_short(cli.images.get(base).id)}
+    removed = 0
+    for short in reversed(step_ids(log)):  # children first
+        if short in keep:
+            continue
+        try:
+            cli.images.remove(short, noprune=False)
+            removed += 1
+        except docker.errors.APIError:  # gone already, or a parent of another image: leave it
+            continue
+    return removed
 
 
 def remove_discarded_stages(image: str, log: str, *, base: str) -> int:

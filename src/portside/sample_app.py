@@ -37,7 +37,7 @@ import docker.errors
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from . import engine
-from .buildcache import guarded, remove_discarded_stages
+from .buildcache import guarded, remove_discarded_stages, remove_failed_steps
 from .errors import PortsideError, SetupError
 from .images import require_base
 from .labels import COURSE, STANDIN, course_labels
@@ -321,6 +321,7 @@ def _build(cli: Any, reqs: Path, name: str, all_labels: Mapping[str, str]) -> st
                 log.append(str(chunk["stream"]))
             if "error" in chunk:
                 tail = _log_tail(log)
+                remove_failed_steps("".join(log), base=BASE)  # the steps that did work stay no longer
                 raise PortsideError(f"Building {name} failed: {chunk['error'].strip()}\n{tail}",
                                     hint="Read pip's message above: usually a pin that does not fit another "
                                          "(bump the dependencies together), or a wheel that is missing.")
