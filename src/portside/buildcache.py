@@ -82,14 +82,9 @@ def step_ids(log: str) -> list[str]:
     return [_short(found) for found in _STEP_ID.findall(log)]
 
 
-def remove_failed_steps(log: str, *, base: str) -> int:
-    """After a build that failed: remove the step images it made (no final image stands on them).
-
-    A failed step leaves the steps before it behind as untagged images (with the wheels a
-    ``COPY`` brought in, say). Steps that something else stands on are left alone.
-    """
+def _remove_steps(log: str, keep: set[str]) -> int:
+    """Remove the step images ``log`` names, children first, except ``keep``; returns how many went."""
     cli = engine.client()
-    keep = {_short(cli.images.get(base).id)}
     removed = 0
     for short in reversed(step_ids(log)):  # children first
         if short in keep:
@@ -97,9 +92,18 @@ def remove_failed_steps(log: str, *, base: str) -> int:
         try:
             cli.images.remove(short, noprune=False)
             removed += 1
-        except docker.errors.APIError:  # gone already, or a parent of another image: leave it
+        except docker.errors.APIError:  # already gone with a child, or still a parent of something: leave it
             continue
     return removed
+
+
+def remove_failed_steps(log: str, *, base: str) -> int:
+    """After a build that failed: remove the step images it made (no final image stands on them).
+
+    A failed step leaves the steps before it behind as untagged images (with the wheels a
+    ``COPY`` brought in, say). Steps that something else stands on are left alone.
+    """
+    return _remove_steps(log, {_short(engine.client().images.get(base).id)})
 
 
 def remove_discarded_stages(image: str, log: str, *, base: str) -> int:
@@ -111,13 +115,4 @@ def remove_discarded_stages(image: str, log: str, *, base: str) -> int:
     cli = engine.client()
     keep = {_short(entry["Id"]) for entry in cli.images.get(image).history() if entry.get("Id") != "<missing>"}
     keep.add(_short(cli.images.get(base).id))
-    removed = 0
-    for short in reversed(step_ids(log)):  # children first
-        if short in keep:
-            continue
-        try:
-            cli.images.remove(short, noprune=False)
-            removed += 1
-        except docker.errors.APIError:  # already gone with a child, or still a parent of something: leave it
-            continue
-    return removed
+    return _remove_steps(log, keep)
