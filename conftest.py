@@ -3,13 +3,14 @@
 At the root of the checkout so that its hooks reach every test item: the unit and engine
 tests in ``tests/``, and the notebooks in ``notebooks/`` and ``labs/solutions/`` (nbval).
 
-* **One session, one namespace per process.** The run sets one ``PORTSIDE_SESSION``
-  that its notebook kernels inherit, so every course resource it makes carries that
-  session label; the leak check looks only at those (plus anonymous volumes that
-  appeared during the run) and removes what it finds. Each test process (the run, or
-  each pytest-xdist worker) also gets its own ``PORTSIDE_NAMESPACE``: its own Docker
-  client configuration (logins), lab state folders and lab container names. So a
-  developer's run and CI's, or two workers of one run, can share an engine.
+* **One session, one namespace per process.** Each test process (the run, or each
+  pytest-xdist worker: ``RUN`` or ``RUN-gwN``) sets its own ``PORTSIDE_SESSION`` and
+  ``PORTSIDE_NAMESPACE``, which its notebook kernels inherit: every course resource it
+  makes carries that session label, and it has its own Docker client configuration
+  (logins), lab state folders and lab container names. So a developer's run and CI's, or
+  two workers of one run, can share an engine. The leak check (in the controller) looks
+  only at the run's sessions, plus anonymous volumes that appeared during the run, and
+  removes what it finds.
 * **Names a lesson teaches are shared by the whole engine.** ``myapp:latest`` or
   ``portside-lesson04/app:1.0`` are what a learner types, so the lessons keep them; the
   test files that use such a name (:data:`SHARED_NAMES`) run on one worker of a run and
@@ -43,10 +44,9 @@ SHARED_NAMES = {
     "04-scanning.ipynb": "portside-lesson04/…",
     "05-signing.ipynb": "portside-lesson05/…",
 }
-#: the xdist work unit of those files: one worker of a run takes them in turn, holding :data:`_SHARED_LOCK`
+#: the xdist work unit of those files, and the lock its worker holds while it runs them
 SHARED_GROUP = "shared-local-names"
 _LOCKS = Path(tempfile.gettempdir()) / "portside-test-locks"
-_SHARED_LOCK = _LOCKS / f"{SHARED_GROUP}.lock"
 #: the run's id (``test-…``), set by the controller and inherited by its workers
 RUN_ENV = "PORTSIDE_TEST_RUN"
 _held: list[IO[str]] = []
@@ -92,16 +92,26 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def _acquire(name: str) -> IO[str]:
+    """Take the exclusive lock ``name``, shared by every process on this machine (two runs, or the workers of one)."""
+    _LOCKS.mkdir(mode=0o777, exist_ok=True)
+    handle = open(_LOCKS / f"{name}.lock", "w")  # closed by _release
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
+
+
+def _release(handle: IO[str]) -> None:
+    fcntl.flock(handle, fcntl.LOCK_UN)
+    handle.close()
+
+
 @contextmanager
 def _machine_lock(name: str) -> Iterator[None]:
-    """An exclusive lock shared by every process on this machine (two runs, or the workers of one)."""
-    _LOCKS.mkdir(mode=0o777, exist_ok=True)
-    with open(_LOCKS / f"{name}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    handle = _acquire(name)
+    try:
+        yield
+    finally:
+        _release(handle)
 
 
 def _shared(item: pytest.Item | None) -> bool:
@@ -139,10 +149,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     progress = Path(os.environ["PORTSIDE_PROGRESS"])
     os.environ["PORTSIDE_PROGRESS"] = str(progress.with_name(f"{Path(str(item.fspath)).stem}.json"))
     if _shared(item) and not _held:
-        _LOCKS.mkdir(mode=0o777, exist_ok=True)
-        handle = open(_SHARED_LOCK, "w")  # held across tests, closed on release
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        _held.append(handle)
+        _held.append(_acquire(SHARED_GROUP))  # held across tests, released in pytest_runtest_teardown
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -150,9 +157,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     """Release it once the next test is not a shared-name one (module fixtures are torn down first)."""
     yield
     if _held and not _shared(nextitem):
-        handle = _held.pop()
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
+        _release(_held.pop())
 
 
 def _run_id() -> str:
@@ -168,7 +173,7 @@ def _ours(labels: dict[str, str] | None) -> bool:
 
 
 def _course_resources() -> dict[str, Any]:
-    from portside.engine import client
+    from portside.engine import client, listed_tags
     from portside.images import CATALOGUE
     from portside.labels import course_filter
 
@@ -187,7 +192,7 @@ def _course_resources() -> dict[str, Any]:
             found[f"volume {volume.name}"] = volume.name
     # Images the course built during this run (they carry its session label), except the course images
     for image in cli.api.images(filters=course):
-        tags = [t for t in image.get("RepoTags") or [] if t != "<none>:<none>"]
+        tags = listed_tags(image)
         if _ours(image.get("Labels")) and not set(tags) & set(CATALOGUE):
             found[f"image {', '.join(tags) or image['Id'][7:19]}"] = image["Id"]
     # Anonymous volumes (an image's VOLUME, e.g. registry:2's /var/lib/registry) cannot carry labels:
@@ -198,15 +203,12 @@ def _course_resources() -> dict[str, Any]:
                 if len(v.name) == 64 and not (v.attrs.get("Labels") or {})}
 
     dangling = anonymous()
-    if dangling - _before_volumes:
+    if dangling - {name.removeprefix("anonymous volume ") for name in _before}:
         time.sleep(1.5)
         dangling &= anonymous()
     for name in dangling:
         found[f"anonymous volume {name}"] = name
     return found
-
-
-_before_volumes: set[str] = set()
 
 
 _engine_seen = False
@@ -221,7 +223,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     try:
         _before.update(_course_resources())
-        _before_volumes.update(name.removeprefix("anonymous volume ") for name in _before)
         _engine_seen = True
     except PortsideError:
         _engine_seen = False

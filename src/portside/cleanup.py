@@ -16,7 +16,7 @@ from typing import Any
 
 import docker.errors
 
-from .engine import client
+from .engine import client, listed_tags
 from .errors import PortsideError
 from .images import CATALOGUE
 from .labels import COURSE, KIND, SESSION, STANDIN, course_filter, in_namespace
@@ -99,10 +99,6 @@ def cleanup(session: str | None = None) -> Leftovers:
     return removed
 
 
-def _tags(image: dict[str, Any]) -> list[str]:
-    return [t for t in image.get("RepoTags") or [] if t != "<none>:<none>"]
-
-
 def _short(image_id: str) -> str:
     return image_id.removeprefix("sha256:")[:12]
 
@@ -125,13 +121,14 @@ def remove_images(*, session: str | None = None) -> list[str]:
     for image in listing.values():
         if image.get("ParentId"):
             children.setdefault(image["ParentId"], []).append(image["Id"])
+
     def is_ours(image: dict[str, Any]) -> bool:
         labels = image.get("Labels") or {}
         if session is not None:
             return labels.get(COURSE) == "true" and labels.get(SESSION) == session
         if labels.get(COURSE) == "true":
             return True
-        return labels.get(STANDIN) == "true" and set(_tags(image)) <= set(CATALOGUE)
+        return labels.get(STANDIN) == "true" and set(listed_tags(image)) <= set(CATALOGUE)
 
     ours = {image_id for image_id, image in listing.items() if is_ours(image)}
 
@@ -143,7 +140,7 @@ def remove_images(*, session: str | None = None) -> list[str]:
             if below is None:
                 return None
             order += below
-        if image_id not in ours and _tags(listing[image_id]):
+        if image_id not in ours and listed_tags(listing[image_id]):
             return None
         return [*order, image_id]
 
@@ -152,7 +149,7 @@ def remove_images(*, session: str | None = None) -> list[str]:
     for image_id in sorted(ours):
         if image_id in gone:
             continue
-        name = ", ".join(_tags(listing[image_id])) or _short(image_id)
+        name = ", ".join(listed_tags(listing[image_id])) or _short(image_id)
         order = subtree(image_id)
         if order is None:
             done.append(f"{name} (kept: a learner's own image is built on it)")
@@ -166,7 +163,7 @@ def remove_images(*, session: str | None = None) -> list[str]:
                         pass
                     gone.add(step)
                     if step in ours:
-                        done.append(", ".join(_tags(listing[step])) or _short(step))
+                        done.append(", ".join(listed_tags(listing[step])) or _short(step))
         except docker.errors.APIError as exc:  # a container still uses it: say so, go on
             done.append(f"{name} (kept: {exc.explanation or exc})")
     return sorted(done)

@@ -10,10 +10,11 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import docker
 import docker.errors
@@ -23,7 +24,7 @@ from .errors import EngineUnavailable
 from .paths import isolate_docker_config, state_dir
 from .proc import run
 
-__all__ = ["EngineInfo", "candidate_hosts", "client", "ensure_engine", "image_names", "info", "is_local"]
+__all__ = ["EngineInfo", "candidate_hosts", "client", "ensure_engine", "image_names", "info", "is_local", "listed_tags"]
 
 _DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 
@@ -76,7 +77,12 @@ def image_names() -> set[str]:
     process removes meanwhile makes it raise ``ImageNotFound``; one ``GET /images/json``
     cannot fail that way.
     """
-    return {tag for image in client().api.images() for tag in image.get("RepoTags") or [] if tag != "<none>:<none>"}
+    return {tag for image in client().api.images() for tag in listed_tags(image)}
+
+
+def listed_tags(image: Mapping[str, Any]) -> list[str]:
+    """The tags of one entry of ``GET /images/json`` (an untagged image has none, not ``<none>:<none>``)."""
+    return [tag for tag in image.get("RepoTags") or [] if tag != "<none>:<none>"]
 
 
 def is_local(base_url: str | None = None) -> bool:

@@ -28,7 +28,7 @@ import docker.errors
 
 from ..engine import client as docker_client
 from ..errors import PortsideError
-from ..labels import COURSE, NAMESPACE
+from ..labels import COURSE, in_namespace
 from ..paths import namespace, run_dir
 from ..reference import join as join_reference
 
@@ -57,9 +57,8 @@ def container_name(slug: str) -> str:
 
 
 def lab_labels(slug: str) -> dict[str, str]:
-    """The labels that tie a container to lab ``slug`` in this run's namespace."""
-    ns = namespace()
-    return {LAB_LABEL: slug, **({NAMESPACE: ns} if ns else {})}
+    """The label that ties a container to lab ``slug`` (its namespace label comes with ``course_labels``)."""
+    return {LAB_LABEL: slug}
 
 
 def lab_containers(slug: str) -> list[docker.models.containers.Container]:
@@ -72,7 +71,7 @@ def lab_containers(slug: str) -> list[docker.models.containers.Container]:
     listed = containers.list(all=True, sparse=True, filters={"label": [f"{COURSE}=true", f"{LAB_LABEL}={slug}"]})
     found = []
     for sparse in listed:
-        if (sparse.attrs.get("Labels") or {}).get(NAMESPACE, "") == namespace():
+        if in_namespace(sparse.attrs.get("Labels")):
             try:
                 found.append(containers.get(sparse.id))
             except docker.errors.NotFound:  # removed meanwhile (by this namespace's own teardown)

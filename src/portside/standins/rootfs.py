@@ -169,9 +169,14 @@ def _run_mmdebstrap(args: list[str], *, out: Path, work: Path, say: Say,
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
-    installed = dict(line.split("\t", 1) for line in versions.read_text().splitlines() if "\t" in line)
+    installed = _read_versions(versions)
     _compare(installed, expected, say)
     return installed
+
+
+def _read_versions(path: Path) -> dict[str, str]:
+    """The ``package<TAB>version`` lines dpkg-query wrote in the customize hook."""
+    return dict(line.split("\t", 1) for line in path.read_text().splitlines() if "\t" in line)
 
 
 def _require_mmdebstrap(say: Say) -> str:
@@ -210,8 +215,7 @@ def base_rootfs(say: Say, *, reuse: bool = True) -> tuple[Path, dict[str, str], 
         stamp.unlink(missing_ok=True)
         _run_mmdebstrap(args, out=tarball, work=work, say=say, expected=frozenset(debian_packages()))
         stamp.write_text(recipe + "\n")
-    versions = dict(line.split("\t", 1) for line in versions_file.read_text().splitlines() if "\t" in line)
-    return tarball, versions, release.read_text().strip()
+    return tarball, _read_versions(versions_file), release.read_text().strip()
 
 
 def _pick(versions: dict[str, str], names: tuple[str, ...]) -> dict[str, str]:
