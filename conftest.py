@@ -61,7 +61,7 @@ def _worker(config: pytest.Config) -> str | None:
 def pytest_configure(config: pytest.Config) -> None:
     """One session label for the run; a namespace and a DOCKER_CONFIG of its own for each test process.
 
-    Set before anything imports portside (``portside.labels`` reads the session once), and
+    Set before anything imports portside (``portside.base.labels`` reads the session once), and
     inherited by the notebook kernels nbval starts and by xdist's workers.
     """
     worker = _worker(config)
@@ -80,7 +80,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """Remove this process's namespace folder and (in the controller) the run's temporary progress folder."""
     import shutil
 
-    from portside.paths import run_dir
+    from portside.base.paths import run_dir
 
     namespace = os.environ.get("PORTSIDE_NAMESPACE", "")
     if namespace.startswith("test-"):
@@ -166,16 +166,16 @@ def _run_id() -> str:
 
 def _ours(labels: dict[str, str] | None) -> bool:
     """A resource labelled with this run's session or one of its workers' (``RUN`` or ``RUN-gwN``)."""
-    from portside.labels import SESSION
+    from portside.base.labels import SESSION
 
     session = (labels or {}).get(SESSION, "")
     return session == _run_id() or session.startswith(_run_id() + "-")
 
 
 def _course_resources() -> dict[str, Any]:
-    from portside.engine import client, listed_tags
-    from portside.images import CATALOGUE
-    from portside.labels import course_filter
+    from portside.base.labels import course_filter
+    from portside.engine.daemon import client, listed_tags
+    from portside.setup.images import CATALOGUE
 
     cli = client()
     found: dict[str, Any] = {}
@@ -233,11 +233,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     Checked once, by the controller, after every worker has finished.
     """
-    from portside.engine import client
+    from portside.engine.daemon import client
 
     if _worker(session.config) is not None or not _engine_seen:
         return
-    from portside import sample_app
+    from portside.lessons import sample_app
 
     for tag in _pyapp_tags().values():  # the run's shared demo app images (see pyapp_images)
         sample_app.remove(tag)
@@ -320,7 +320,8 @@ def pyapp_images() -> dict[str, str]:
     Every xdist worker of the run shares them (the first one builds, under a lock); the
     controller removes them when the run ends (:func:`pytest_sessionfinish`).
     """
-    from portside import engine, sample_app
+    from portside import engine
+    from portside.lessons import sample_app
 
     tags = _pyapp_tags()
     with _machine_lock(f"pyapp-{_run_id()}"):

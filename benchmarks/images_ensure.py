@@ -20,9 +20,9 @@ import time
 
 import docker.errors
 
-from portside import images
-from portside.engine import client
-from portside.paths import state_dir
+from portside.base.paths import state_dir
+from portside.engine.daemon import client
+from portside.setup import images
 
 Row = tuple[str, float, str]
 

@@ -23,8 +23,8 @@ import time
 import requests
 from _timing import timed
 
-from portside import transfer
-from portside.registry import HTPASSWD_PATH, THROWAWAY_BCRYPT_ROUNDS, Registry, docker_login, htpasswd
+from portside.engine import transfer
+from portside.registry.container import HTPASSWD_PATH, THROWAWAY_BCRYPT_ROUNDS, Registry, docker_login, htpasswd
 
 IMAGE = "busybox:1.35"
 

@@ -12,7 +12,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from portside.registry import Registry
+from portside.registry.container import Registry
 
 CONFIGS: dict[str, Callable[[], Registry]] = {
     "plain": lambda: Registry(),

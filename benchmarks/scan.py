@@ -13,9 +13,9 @@ import argparse
 import statistics
 import time
 
-from portside import sample_app
-from portside.advisories import load
-from portside.scan import ScanReport, gate, inventory, match
+from portside.lessons import sample_app
+from portside.security.advisories import load
+from portside.security.scan import ScanReport, gate, inventory, match
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""What the SBOM cache saves: ``portside.scan`` cold (syft runs) and warm (cache hit), next to ``trivy image`` warm.
+"""What the SBOM cache saves: ``portside.security.scan`` cold (syft runs) and warm (a cache hit), and ``trivy image``.
 
     python benchmarks/scan_cache.py                   # the demo app (pyapp:vulnerable, built under a benchmark tag)
     python benchmarks/scan_cache.py --image python:3.11-slim-bookworm
@@ -31,7 +31,7 @@ from pathlib import Path
 
 from _timing import timed
 
-from portside.paths import state_dir
+from portside.base.paths import state_dir
 
 TAG = "portside-bench/pyapp:scan-cache"
 
@@ -56,10 +56,12 @@ def main() -> int:
         os.symlink(real, home / folder)
     os.environ["PORTSIDE_HOME"] = str(home)
 
-    from portside import sample_app, transfer, trivydb
-    from portside.advisories import load, load_raw
-    from portside.registry import Registry, docker_login
-    from portside.scan import cache, scan
+    from portside.engine import transfer
+    from portside.lessons import sample_app
+    from portside.registry.container import Registry, docker_login
+    from portside.security import trivydb
+    from portside.security.advisories import load, load_raw
+    from portside.security.scan import cache, scan
 
     image = args.image or TAG
     try:

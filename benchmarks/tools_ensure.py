@@ -25,8 +25,8 @@ import docker.errors
 import requests
 
 from portside import tools
-from portside.engine import client
-from portside.labels import course_labels
+from portside.base.labels import course_labels
+from portside.engine.daemon import client
 from portside.tools import cosign, syft, trivy
 
 T = TypeVar("T")

@@ -26,8 +26,9 @@ from typing import Any
 
 from _timing import timed
 
-from portside import bbolt, sample_app, trivydb
-from portside.advisories import load_raw
+from portside.lessons import sample_app
+from portside.security import bbolt, trivydb
+from portside.security.advisories import load_raw
 
 TAG = "portside-bench/pyapp:vulnerable"
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Test-only dependencies: Go and Debian's packaged bbolt source, for the test that reads the course's
-# Trivy database with the real Go bbolt (tests/test_bbolt.py). Installed with apt when running as root
+# Trivy database with the real Go bbolt (tests/unit/security/test_bbolt.py). Installed with apt when running as root
 # on Debian; elsewhere the script only says what to install (the test then skips that half, or fails in CI).
 set -euo pipefail
 want=(golang-go golang-github-coreos-bbolt-dev)

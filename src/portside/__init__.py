@@ -9,7 +9,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from .errors import (
+from portside.base.notebook import install_error_handler
+from portside.errors import (
     EngineUnavailable,
     ImageUnavailable,
     InvalidReference,
@@ -21,23 +22,31 @@ from .errors import (
     ToolError,
     ToolMissing,
 )
-from .notebook import install_error_handler
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "Registry": "portside.registry",
-    "RegistryClient": "portside.registry_client",
-    "doctor": "portside.doctor",
-    "cleanup": "portside.cleanup",
-    "leftovers": "portside.cleanup",
+    "RegistryClient": "portside.oci.registry_client",
+    "doctor": "portside.setup.doctor",
+    "cleanup": "portside.setup.cleanup",
+    "leftovers": "portside.setup.cleanup",
     "docker_login": "portside.registry",
     "docker_logout": "portside.registry",
-    "Manifest": "portside.registry_client",
-    "parse_reference": "portside.reference",
+    "Manifest": "portside.oci.registry_client",
+    "parse_reference": "portside.oci.reference",
 }
-_SUBMODULES = {"advisories", "engine", "images", "labels", "labs", "quiz", "reference", "registry", "registry_client",
-               "sample_app", "scan", "signing", "tools", "transfer", "trivydb", "tls", "paths"}
+# ``portside.engine.client()``, ``portside.paths.docker_config_dir()``…: the modules lessons reach through
+# the package, by their short names (each lives in its layer's folder; ARCHITECTURE.md)
+_SUBMODULES = {
+    "advisories": "portside.security.advisories", "cli": "portside.cli", "credentials": "portside.oci.credentials",
+    "engine": "portside.engine", "images": "portside.setup.images", "labels": "portside.base.labels",
+    "labs": "portside.labs", "paths": "portside.base.paths", "quiz": "portside.lessons.quiz",
+    "reference": "portside.oci.reference", "registry": "portside.registry",
+    "registry_client": "portside.oci.registry_client", "sample_app": "portside.lessons.sample_app",
+    "scan": "portside.security.scan", "signing": "portside.security.signing", "tls": "portside.oci.tls",
+    "tools": "portside.tools", "transfer": "portside.engine.transfer", "trivydb": "portside.security.trivydb",
+}
 
 __all__ = [
     "EngineUnavailable",
@@ -69,7 +78,7 @@ def __getattr__(name: str) -> Any:
         attribute = "parse" if name == "parse_reference" else name
         return getattr(import_module(_LAZY[name]), attribute)
     if name in _SUBMODULES:
-        return import_module(f"portside.{name}")
+        return import_module(_SUBMODULES[name])
     raise AttributeError(f"module 'portside' has no attribute {name!r}")
 
 

@@ -1,24 +1,46 @@
-"""Every error Portside raises on purpose.
+"""Every error Portside raises on purpose, by kind.
 
 Each message says what failed, where, and what to do next. Code that catches a
-library exception (docker-py, requests, oras, testcontainers) turns it into one
-of these, so a learner sees one clear sentence instead of a deep traceback.
+library exception (docker-py, requests, oras, a CLI tool) turns it into one of these,
+so a learner sees one clear sentence instead of a deep traceback, and a caller can
+catch one kind (``except RegistryAuthError``) without matching on text::
+
+    PortsideError
+    ├── UsageError            a value the course cannot use (InvalidReference)
+    ├── SetupError            packages, folders, downloads (ImageUnavailable)
+    ├── EngineError           the Docker engine refused or failed (EngineUnavailable, BuildError)
+    ├── RegistryError         a registry answered with an error (RegistryUnreachable, RegistryAuthError)
+    ├── PortInUse             a host port the course wanted is taken
+    ├── ToolMissing           an optional CLI tool is not installed
+    ├── ToolError             a CLI tool ran and failed (VerificationFailed)
+    ├── ScanError             scanning, advisories, the Trivy database
+    ├── SigningError          keys, signatures, attestations
+    └── LabError              labs: not started, broken notebooks (LabNotRunning, MarkerError)
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "BuildError",
+    "EngineError",
     "EngineUnavailable",
     "ImageUnavailable",
     "InvalidReference",
+    "LabError",
+    "LabNotRunning",
+    "MarkerError",
     "PortInUse",
     "PortsideError",
     "RegistryAuthError",
     "RegistryError",
     "RegistryUnreachable",
+    "ScanError",
     "SetupError",
+    "SigningError",
     "ToolError",
     "ToolMissing",
+    "UsageError",
+    "VerificationFailed",
 ]
 
 
@@ -35,11 +57,23 @@ class PortsideError(Exception):
         super().__init__(f"{message}\n→ {self.hint}" if self.hint else message)
 
 
+class UsageError(PortsideError):
+    """A value the course cannot use: a malformed version, file, name or option. The message says which."""
+
+
 class SetupError(PortsideError):
     """Setting up the course (packages, folders, downloads) failed."""
 
 
-class EngineUnavailable(PortsideError):
+class EngineError(PortsideError):
+    """The Docker engine refused an action or failed it (tag, build, create a network…)."""
+
+
+class BuildError(EngineError):
+    """An image build failed; the message carries the builder's own last lines."""
+
+
+class EngineUnavailable(EngineError):
     """No Docker engine answered."""
 
     hint = (
@@ -48,7 +82,7 @@ class EngineUnavailable(PortsideError):
     )
 
 
-class ImageUnavailable(PortsideError):
+class ImageUnavailable(SetupError):
     """A course image is neither present, nor pullable, nor buildable here."""
 
 
@@ -71,7 +105,7 @@ class ToolError(PortsideError):
         super().__init__(full, hint=hint)
 
 
-class InvalidReference(PortsideError):
+class InvalidReference(UsageError):
     """An image reference that does not parse."""
 
     hint = "A reference looks like [HOST[:PORT]/]NAMESPACE/REPO[:TAG][@sha256:DIGEST], all lower case."
@@ -101,3 +135,30 @@ class PortInUse(PortsideError):
     """A host port the course wanted is taken."""
 
     hint = "Pick another port, or leave `port` unset and let the course choose a free one."
+
+
+class VerificationFailed(ToolError):
+    """cosign ran and found no signature (or attestation) that the given key verifies."""
+
+    hint = ("The image is unsigned, was signed with another key, or the tag now points at different "
+            "content. Check the public key and verify by digest (REF@sha256:…).")
+
+
+class ScanError(PortsideError):
+    """Scanning failed: an unreadable SBOM or report, an advisory source, the gate's allow-list, the Trivy DB."""
+
+
+class SigningError(PortsideError):
+    """A key, signature or attestation that cannot be used as given (the message says which and why)."""
+
+
+class LabError(PortsideError):
+    """A lab cannot do what was asked (a task that does not exist, a user it does not have…)."""
+
+
+class LabNotRunning(LabError):
+    """A lab was asked for that has not been started on this machine."""
+
+
+class MarkerError(LabError):
+    """A source notebook's BEGIN/END markers do not pair up."""

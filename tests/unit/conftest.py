@@ -4,7 +4,8 @@ Every test here runs with ``DOCKER_HOST`` pointing at a socket that does not exi
 a test that reaches for the engine fails here instead of quietly needing one.
 
 File names are unique across ``tests/`` (pytest imports test files by their base name):
-``tests/unit/test_tagging_rules.py`` sits beside ``tests/test_tagging.py``, which needs a registry.
+``tests/unit/lessons/test_tagging_rules.py`` sits beside ``tests/integration/lessons/test_tagging.py``,
+which needs a registry.
 """
 
 from __future__ import annotations

@@ -9,12 +9,12 @@ See ``labs/README.md`` (the lab author guide) for how a lab is written.
 
 from __future__ import annotations
 
-from .catalog import all_labs, get, slugs
-from .context import LabContext, LabNotRunning
-from .model import Lab, Outcome, Requirement, Task
-from .progress import Progress, progress_table, progress_view
-from .report import CheckReport
-from .session import LabSession, attach, check, close, fast_forward, reset, start
+from portside.labs.catalog import all_labs, get, slugs
+from portside.labs.context import LabContext, LabNotRunning
+from portside.labs.model import Lab, Outcome, Requirement, Task
+from portside.labs.progress import Progress, progress_table, progress_view
+from portside.labs.report import CheckReport
+from portside.labs.session import LabSession, attach, check, close, fast_forward, reset, start
 
 __all__ = [
     "CheckReport",

@@ -39,9 +39,9 @@ from typing import Any, cast
 
 import nbformat
 
-from ..errors import PortsideError, SetupError
-from ..paths import project_root
-from .progress import PROGRESS_ENV
+from portside.base.paths import project_root
+from portside.errors import MarkerError, PortsideError, SetupError
+from portside.labs.progress import PROGRESS_ENV
 
 __all__ = [
     "BEGIN_HIDDEN",
@@ -69,10 +69,6 @@ _write_nb_text = cast("Callable[..., str]", nbformat.writes)
 
 def _read(path: Path) -> Any:
     return _read_nb(path, as_version=4)
-
-
-class MarkerError(PortsideError):
-    """A source notebook's BEGIN/END markers do not pair up."""
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import re
 from functools import cache
 from typing import Any
 
-from ..errors import PortsideError
-from .model import Lab
+from portside.errors import PortsideError
+from portside.labs.model import Lab
 
 __all__ = ["all_labs", "get", "lab_of", "slugs"]
 
@@ -36,7 +36,7 @@ def _labs() -> dict[str, Lab]:
 
 
 def _package_path() -> list[str]:
-    from . import __path__ as path
+    from portside.labs import __path__ as path
 
     return list(path)
 

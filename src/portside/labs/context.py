@@ -26,28 +26,24 @@ from typing import TYPE_CHECKING, Any, cast
 
 import docker.errors
 
-from ..engine import client as docker_client
-from ..errors import PortsideError
-from ..labels import COURSE, in_namespace
-from ..paths import namespace, run_dir
-from ..reference import join as join_reference
+from portside.base.labels import COURSE, in_namespace
+from portside.base.paths import namespace, run_dir
+from portside.engine.daemon import client as docker_client
+from portside.errors import LabNotRunning, PortsideError
+from portside.oci.reference import join as join_reference
 
 if TYPE_CHECKING:
     import docker
     import docker.models.containers
 
-    from ..registry_client import Manifest, RegistryClient
-    from .model import Lab
+    from portside.labs.model import Lab
+    from portside.oci.registry_client import Manifest, RegistryClient
 
 __all__ = ["LAB_LABEL", "LabContext", "LabNotRunning", "LabState", "container_name", "find_container", "lab_labels"]
 
 #: the label that ties a container to its lab
 LAB_LABEL = "org.portside.lab"
 _REGISTRY_PORT = "5000/tcp"
-
-
-class LabNotRunning(PortsideError):
-    """A lab was asked for that has not been started on this machine."""
 
 
 def container_name(slug: str) -> str:
@@ -254,7 +250,7 @@ class LabContext:
         For an open lab (no users) the client is anonymous. The check for anonymous
         access on a lab *with* users is :func:`portside.labs.predicates.anonymous_refused`.
         """
-        from ..registry_client import RegistryClient
+        from portside.oci.registry_client import RegistryClient
 
         user = username or self.user
         if user not in self._clients:

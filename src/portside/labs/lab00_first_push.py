@@ -7,11 +7,11 @@ image a second tag, ``1``, without uploading it again — and without a ``latest
 
 from __future__ import annotations
 
-from ..registry import docker_login
-from ..transfer import push, tag
-from .context import LabContext
-from .model import Lab, Requirement, Task
-from .predicates import logged_in, repository_lacks_tag, tag_exists, tag_is_image, tags_share_digest
+from portside.engine.transfer import push, tag
+from portside.labs.context import LabContext
+from portside.labs.model import Lab, Requirement, Task
+from portside.labs.predicates import logged_in, repository_lacks_tag, tag_exists, tag_is_image, tags_share_digest
+from portside.registry.container import docker_login
 
 __all__ = ["LAB"]
 

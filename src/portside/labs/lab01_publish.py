@@ -2,7 +2,7 @@
 
 Scenario: the lab registry stands in for Docker Hub, and your account there is
 ``kai``. The lab builds ``myapp:latest`` for you (``busybox:1.35`` plus labels, see
-:mod:`portside.myapp`). Log in as kai and publish it as ``kai/myapp:1.0.0`` — the
+:mod:`portside.lessons.myapp`). Log in as kai and publish it as ``kai/myapp:1.0.0`` — the
 ``docker tag myapp:latest username/myapp:1.0.0`` of Docker Hub, with the lab
 registry's address in front.
 
@@ -24,15 +24,15 @@ from pathlib import Path
 
 import docker.errors
 
-from .. import myapp
-from ..errors import PortsideError
-from ..leaks import scan_notebook, secret_forms
-from ..paths import project_root
-from ..registry import docker_login
-from ..transfer import push, tag
-from .context import LabContext, LabState
-from .model import Lab, Outcome, Requirement, Task
-from .predicates import logged_in, tag_exists, tag_is_image
+from portside.base.paths import project_root
+from portside.engine.transfer import push, tag
+from portside.errors import PortsideError
+from portside.labs.context import LabContext, LabState
+from portside.labs.leaks import scan_notebook, secret_forms
+from portside.labs.model import Lab, Outcome, Requirement, Task
+from portside.labs.predicates import logged_in, tag_exists, tag_is_image
+from portside.lessons import myapp
+from portside.registry.container import docker_login
 
 __all__ = ["LAB", "NOTEBOOK_NAME", "REPO", "SLUG", "TAG", "USER", "find_notebook", "notebook_path", "use_notebook"]
 

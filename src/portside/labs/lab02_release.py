@@ -25,12 +25,12 @@ from pathlib import Path
 import docker.errors
 import semver
 
-from .. import transfer
-from ..errors import PortsideError
-from ..tagging import classify, commit_tag, git, parse_version, release_tags, retag
-from .context import LabContext
-from .model import Lab, Outcome, Predicate, Requirement, Task
-from .predicates import tag_exists, tags_share_digest
+from portside.engine import transfer
+from portside.errors import PortsideError
+from portside.labs.context import LabContext
+from portside.labs.model import Lab, Outcome, Predicate, Requirement, Task
+from portside.labs.predicates import tag_exists, tags_share_digest
+from portside.lessons.tagging import classify, commit_tag, git, parse_version, release_tags, retag
 
 __all__ = ["LAB"]
 
@@ -261,7 +261,7 @@ ALL_TAGS = Requirement(
         "release_tags('2.4.1', published=lab.client().tags('prod/shop')) lists the version tags; "
         "commit_tag(repo, 'v2.4.1') gives the commit tag.",
         "Idea: for each of those names, tag the 2.4.1 image with lab.ref('prod/shop', name) and push it "
-        "(or retag through the API: portside.tagging.retag).",
+        "(or retag through the API: portside.lessons.tagging.retag).",
     ],
 )
 
@@ -273,7 +273,7 @@ FLOATING_FOLLOW = Requirement(
         "it must never move 2, 2.5 or latest.",
         "Compare lab.client().digest('prod/shop', '2') with the digests of 2.4.1 and of the candidate: "
         "2 must name 2.4.1.",
-        "Idea: put the floating tag back on the release with portside.tagging.retag(lab.client(), "
+        "Idea: put the floating tag back on the release with portside.lessons.tagging.retag(lab.client(), "
         "'prod/shop', '2.4.1', '2'), and publish a pre-release under its exact tag (and commit tag) only.",
     ],
 )

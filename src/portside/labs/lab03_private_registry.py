@@ -29,16 +29,16 @@ from typing import Any
 import docker.errors
 import requests
 
-from ..errors import PortInUse, RegistryError, RegistryUnreachable
-from ..registry import CONFIG_PATH, docker_login
-from ..registry_admin import blob_links, manifest_revisions, stored_blobs
-from ..sample_images import build_image
-from ..transfer import push
-from . import catalog
-from .context import LabContext, LabState, container_name, find_container
-from .lifecycle import LabRegistry
-from .model import Lab, Outcome, Predicate, Requirement, Task
-from .predicates import anonymous_refused, logged_in, tag_exists, user_can_pull
+from portside.engine.transfer import push
+from portside.errors import PortInUse, RegistryError, RegistryUnreachable
+from portside.labs import catalog
+from portside.labs.context import LabContext, LabState, container_name, find_container
+from portside.labs.lifecycle import LabRegistry
+from portside.labs.model import Lab, Outcome, Predicate, Requirement, Task
+from portside.labs.predicates import anonymous_refused, logged_in, tag_exists, user_can_pull
+from portside.lessons.sample_images import build_image
+from portside.registry.admin import blob_links, manifest_revisions, stored_blobs
+from portside.registry.container import CONFIG_PATH, docker_login
 
 __all__ = ["LAB", "REPO", "garbage_collect", "run_registry"]
 

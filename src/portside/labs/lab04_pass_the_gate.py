@@ -10,7 +10,7 @@ package pinned), next to the pipeline's allow-list (``allowlist.toml``, empty).
    app's dependencies.
 
 The checker scans the pushed ``team/app:1.1`` itself, straight from the registry, with
-:func:`portside.scan.scan` (syft's inventory × the course's advisory snapshot), and
+:func:`portside.security.scan.scan` (syft's inventory × the course's advisory snapshot), and
 applies the pipeline's gate (fail on CRITICAL, with ``allowlist.toml``). Known shortcuts
 fail their own requirement: allow-listing the flaw, hiding the packages' metadata so
 the SBOM shows no dependencies, and bumping only one of the two vulnerable dependencies.
@@ -22,16 +22,16 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .. import sample_app
-from ..advisories import Severity
-from ..errors import PortsideError
-from ..labels import course_labels
-from ..scan import ScanReport, gate, load_allowlist, scan
-from ..transfer import push
-from . import catalog
-from .context import LabContext
-from .model import Lab, Outcome, Predicate, Requirement, Task
-from .predicates import tag_exists
+from portside.base.labels import course_labels
+from portside.engine.transfer import push
+from portside.errors import PortsideError
+from portside.labs import catalog
+from portside.labs.context import LabContext
+from portside.labs.model import Lab, Outcome, Predicate, Requirement, Task
+from portside.labs.predicates import tag_exists
+from portside.lessons import sample_app
+from portside.security.advisories import Severity
+from portside.security.scan import ScanReport, gate, load_allowlist, scan
 
 __all__ = ["ALLOWLIST", "APP_PACKAGES", "LAB", "REPO", "app_folder", "build_app", "release_scan", "wheels"]
 

@@ -5,7 +5,7 @@ pins) and pushed it to the lab registry as ``team/app:1.0``. Before anyone may d
 it, the release must be signed **by digest** with the learner's own key, and its SBOM
 attached as a signed attestation.
 
-1. Make a key pair (in a private temporary folder: :class:`portside.signing.TemporaryKeys`)
+1. Make a key pair (in a private temporary folder: :class:`portside.security.signing.TemporaryKeys`)
    and hand the checker the **public** key with :func:`share_public_key`.
 2. Sign the digest ``team/app:1.0`` points at (``cosign sign --key …``).
 3. Make the image's CycloneDX SBOM with syft and attach it (``cosign attest --type cyclonedx``).
@@ -23,16 +23,16 @@ import shutil
 from pathlib import Path
 from typing import Any, cast
 
-from .. import sample_app
-from ..errors import PortsideError
-from ..registry import docker_login
-from ..signing import TemporaryKeys, attestation_tag, load_public_key, signature_tag
-from ..tools import cosign
-from ..transfer import push
-from . import catalog
-from .context import LabContext, LabState
-from .model import Lab, Outcome, Predicate, Requirement, Task
-from .predicates import signed_by_key
+from portside.engine.transfer import push
+from portside.errors import PortsideError
+from portside.labs import catalog
+from portside.labs.context import LabContext, LabState
+from portside.labs.model import Lab, Outcome, Predicate, Requirement, Task
+from portside.labs.predicates import signed_by_key
+from portside.lessons import sample_app
+from portside.registry.container import docker_login
+from portside.security.signing import TemporaryKeys, attestation_tag, load_public_key, signature_tag
+from portside.tools import cosign
 
 __all__ = ["LAB", "PUBLIC_KEY", "REPO", "SLUG", "TAG", "share_public_key"]
 
@@ -63,7 +63,7 @@ def _key(ctx: LabContext) -> Path:
 def _env(ctx: LabContext) -> dict[str, str]:
     if ctx.ca_file is None:
         return {}
-    from ..tls import bundle
+    from portside.oci.tls import bundle
 
     return {"SSL_CERT_FILE": str(bundle(ctx.ca_file, ctx.workdir / "ca-bundle.pem"))}
 
@@ -189,7 +189,7 @@ KEY_SHARED = Requirement(
     hints=[
         "The checker verifies with your public key, so it needs a copy — only of the public half. Make a key pair "
         "first, in a private temporary folder, with a password nobody sees.",
-        "TemporaryKeys() (from portside.signing) runs cosign generate-key-pair in a temporary folder with a "
+        "TemporaryKeys() (from portside.security.signing) runs cosign generate-key-pair in a temporary folder with a "
         "generated password; its .public is the file to share.",
         "Idea: keys = TemporaryKeys(); share_public_key(lab, keys.public).",
     ],
@@ -285,7 +285,7 @@ def _solve_sign(ctx: LabContext) -> None:
 
 
 def _solve_attest(ctx: LabContext) -> None:
-    from ..tools import syft
+    from portside.tools import syft
 
     ctx = LabContext.discover(ctx.lab)
     if all(req.evaluate(ctx).passed for req in (RELEASE_SIGNED, SIGNED_BY_YOU, ATTESTED, SBOM_MATCHES)):

@@ -16,13 +16,13 @@ from typing import Any
 
 import docker.errors
 
-from .. import myapp
-from ..engine import client as docker_client
-from ..errors import ImageUnavailable, PortInUse, PortsideError
-from ..labels import COURSE, course_labels
-from ..registry import Registry, docker_logout, remove_local_names
-from .context import LabContext, LabState, container_name, lab_containers, lab_labels
-from .model import Lab
+from portside.base.labels import COURSE, course_labels
+from portside.engine.daemon import client as docker_client
+from portside.errors import ImageUnavailable, PortInUse, PortsideError
+from portside.labs.context import LabContext, LabState, container_name, lab_containers, lab_labels
+from portside.labs.model import Lab
+from portside.lessons import myapp
+from portside.registry.container import Registry, docker_logout, remove_local_names
 
 __all__ = ["LabRegistry", "ensure_running", "provision", "remove_built_images", "teardown"]
 

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, TypeAlias
 import docker.errors
 import requests
 
-from ..errors import PortsideError
+from portside.errors import PortsideError
 
 if TYPE_CHECKING:
-    from .context import LabContext
+    from portside.labs.context import LabContext
 
 __all__ = ["Lab", "Outcome", "Predicate", "Requirement", "Task"]
 

@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING
 import docker.errors
 import requests
 
-from ..errors import PortsideError, RegistryAuthError, RegistryError, RegistryUnreachable
-from ..paths import docker_config_dir
-from .model import Outcome
+from portside.base.paths import docker_config_dir
+from portside.errors import PortsideError, RegistryAuthError, RegistryError, RegistryUnreachable
+from portside.labs.model import Outcome
 
 if TYPE_CHECKING:
-    from .context import LabContext
-    from .model import Predicate
+    from portside.labs.context import LabContext
+    from portside.labs.model import Predicate
 
 __all__ = [
     "anonymous_refused",
@@ -193,7 +193,7 @@ def logged_in(user: str | None = None) -> Predicate:
         name, password = saved
         if name != who:
             return Outcome.fail(f"logged in as {name!r}, not as {who!r}")
-        from ..registry_client import RegistryClient
+        from portside.oci.registry_client import RegistryClient
 
         status = RegistryClient(ctx.url, username=name, password=password, ca_file=ctx.ca_file).ping()
         if status != 200:
@@ -234,7 +234,7 @@ def signed_by_key(repo: str, tag: str, public_key: str | Path | Callable[[LabCon
     """
 
     def check(ctx: LabContext) -> Outcome:
-        from ..tools import cosign
+        from portside.tools import cosign
 
         key = public_key(ctx) if callable(public_key) else Path(public_key)
         if not key.is_file():
@@ -244,7 +244,7 @@ def signed_by_key(repo: str, tag: str, public_key: str | Path | Callable[[LabCon
             return Outcome.fail(f"{repo}:{tag} not found — {_whats_there(ctx, repo)}")
         env: dict[str, str] = {}
         if ctx.ca_file is not None:
-            from ..tls import bundle
+            from portside.oci.tls import bundle
 
             env["SSL_CERT_FILE"] = str(bundle(ctx.ca_file, ctx.workdir / "ca-bundle.pem"))
         try:

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..paths import state_dir
+from portside.base.paths import state_dir
 
 __all__ = ["PROGRESS_ENV", "Progress", "ProgressView", "TaskProgress", "progress_table", "progress_view"]
 
@@ -146,7 +146,7 @@ class ProgressView:
 
 def progress_view(progress: Progress | None = None) -> ProgressView:
     """Every task of every lab in the catalog, with what the learner has done so far."""
-    from .catalog import all_labs
+    from portside.labs.catalog import all_labs
 
     store = progress or Progress()
     rows = []

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from ..errors import PortsideError
-from ..registry_client import RegistryClient
-from . import catalog, lifecycle
-from .context import LabContext, LabNotRunning, LabState
-from .model import Lab, Outcome, Task
-from .progress import Progress
-from .report import CheckReport, HintView, RequirementResult, TaskResult
+from portside.errors import PortsideError
+from portside.labs import catalog, lifecycle
+from portside.labs.context import LabContext, LabNotRunning, LabState
+from portside.labs.model import Lab, Outcome, Task
+from portside.labs.progress import Progress
+from portside.labs.report import CheckReport, HintView, RequirementResult, TaskResult
+from portside.oci.registry_client import RegistryClient
 
 __all__ = ["LabSession", "attach", "check", "close", "fast_forward", "reset", "start"]
 

@@ -2,7 +2,7 @@
 
 ``ensure()`` makes sure all three are available (``portside tools ensure``);
 ``cosign``, ``syft`` and ``trivy`` are thin typed wrappers that run them through
-:func:`portside.proc.run` and resolve the binary only when called::
+:func:`portside.base.proc.run` and resolve the binary only when called::
 
     from portside import tools
     tools.ensure()
@@ -17,12 +17,12 @@ is Aqua Security's own build (``go version -m``).
 
 from __future__ import annotations
 
-from . import cosign, pins, provenance, syft, trivy, verify
-from ._runner import redact, redact_argv
-from .cosign import KeyPair, VerificationFailed
-from .install import TOOLS, Tool, ToolStatus, bin_dir, ensure, format_table, path, status, version_of
-from .provenance import TrivyProvenance, trivy_provenance
-from .verify import HashMismatch
+from portside.tools import cosign, pins, provenance, syft, trivy, verify
+from portside.tools._runner import redact, redact_argv
+from portside.tools.cosign import KeyPair, VerificationFailed
+from portside.tools.install import TOOLS, Tool, ToolStatus, bin_dir, ensure, format_table, path, status, version_of
+from portside.tools.provenance import TrivyProvenance, trivy_provenance
+from portside.tools.verify import HashMismatch
 
 __all__ = [
     "TOOLS",

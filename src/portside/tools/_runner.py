@@ -1,4 +1,4 @@
-"""Run a managed tool through :func:`portside.proc.run`, with the course's environment and no leaked secrets.
+"""Run a managed tool through :func:`portside.base.proc.run`, with the course's environment and no leaked secrets.
 
 Passwords reach cosign through ``COSIGN_PASSWORD`` (never the command line) and
 registry passwords through ``--registry-password``. Any :class:`ToolError` raised
@@ -13,10 +13,10 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from ..errors import ToolError
-from ..paths import docker_config_dir
-from ..proc import Result, run
-from .install import path
+from portside.base.paths import docker_config_dir
+from portside.base.proc import Result, run
+from portside.errors import ToolError
+from portside.tools.install import path
 
 __all__ = ["REDACTED", "redact", "redact_argv", "run_tool", "tool_env"]
 

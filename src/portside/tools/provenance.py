@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import PortsideError, ToolMissing
-from ..proc import run
-from . import pins
-from ._record import read_record, record_path, write_record
-from .install import TOOLS, Source, Tool, ToolStatus, bin_dir, path, status
-from .verify import sha256_file
+from portside.base.proc import run
+from portside.errors import PortsideError, ToolMissing
+from portside.tools import pins
+from portside.tools._record import read_record, record_path, write_record
+from portside.tools.install import TOOLS, Source, Tool, ToolStatus, bin_dir, path, status
+from portside.tools.verify import sha256_file
 
 __all__ = ["GoBuildInfo", "Provenance", "TrivyProvenance", "format_report", "go_build_info", "read_record",
            "record_path", "report", "trivy_provenance", "write_record"]

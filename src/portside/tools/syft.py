@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ToolError
-from ..paths import state_dir
-from ._runner import run_tool
-from .install import path, version_of
+from portside.base.paths import state_dir
+from portside.errors import ToolError
+from portside.tools._runner import run_tool
+from portside.tools.install import path, version_of
 
 __all__ = ["component_names", "sbom", "version", "write_sbom"]
 

@@ -15,11 +15,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import ToolError
-from ..paths import state_dir
-from ..proc import Result
-from ._runner import run_tool
-from .install import path, version_of
+from portside.base.paths import state_dir
+from portside.base.proc import Result
+from portside.errors import ToolError
+from portside.tools._runner import run_tool
+from portside.tools.install import path, version_of
 
 __all__ = ["QUIET_ENV", "config", "misconfigurations", "parse_json", "sbom", "scan_secrets", "secrets", "version"]
 

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import PortsideError, ToolError
-from ..proc import run
+from portside.base.proc import run
+from portside.errors import PortsideError, ToolError
 
 __all__ = ["HashMismatch", "Verified", "check_file", "pip_download", "pip_download_all", "sha256_file"]
 

@@ -1,0 +1,5 @@
+"""``python -m portside.cli``: the same as the ``portside`` command."""
+
+from .main import main
+
+main()

@@ -1,0 +1,179 @@
+"""The Docker engine: find one that answers, or (as root on Debian/Ubuntu) install and start one.
+
+``client()`` is what every other module uses. It negotiates the API version, so
+Engine 20.10 (API 1.41) up to current releases all work.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from portside.base.paths import isolate_docker_config, state_dir
+from portside.base.proc import run
+from portside.errors import EngineUnavailable
+
+__all__ = ["EngineInfo", "candidate_hosts", "client", "ensure_engine", "image_names", "info", "is_local", "listed_tags"]
+
+_DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+
+
+def candidate_hosts() -> list[str]:
+    """Engine addresses to try, in order. ``DOCKER_HOST``, when set, is the only one."""
+    if os.environ.get("DOCKER_HOST"):
+        return [os.environ["DOCKER_HOST"]]
+    home = Path.home()
+    runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}"
+    sockets = [
+        Path("/var/run/docker.sock"),                 # Docker Engine, Docker Desktop (default)
+        home / ".docker/run/docker.sock",             # Docker Desktop without the privileged helper
+        home / ".colima/default/docker.sock",         # Colima
+        Path(runtime) / "docker.sock",                # rootless Docker
+        Path(runtime) / "podman/podman.sock",         # Podman (rootless)
+        Path("/run/podman/podman.sock"),              # Podman (rootful)
+    ]
+    hosts = [_DEFAULT_SOCKET]
+    hosts += [f"unix://{sock}" for sock in sockets[1:] if sock.exists()]
+    return hosts
+
+
+def _connect(base_url: str, timeout: int = 60) -> docker.DockerClient:
+    isolate_docker_config()
+    cli = docker.DockerClient(base_url=base_url, version="auto", timeout=timeout)
+    cli.ping()
+    return cli
+
+
+@cache
+def client() -> docker.DockerClient:
+    """A docker-py client for the first engine that answers. Raises :class:`EngineUnavailable`."""
+    tried: list[str] = []
+    for host in candidate_hosts():
+        try:
+            cli = _connect(host)
+        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
+            tried.append(host)
+            continue
+        os.environ.setdefault("DOCKER_HOST", host)  # the CLIs the course starts use the same engine
+        return cli
+    raise EngineUnavailable(f"No Docker engine answered at {', '.join(tried)}.")
+
+
+def image_names() -> set[str]:
+    """Every local image name (``repo:tag``), from one listing of the engine.
+
+    docker-py's ``images.list()`` inspects each image in turn, so an image that another
+    process removes meanwhile makes it raise ``ImageNotFound``; one ``GET /images/json``
+    cannot fail that way.
+    """
+    return {tag for image in client().api.images() for tag in listed_tags(image)}
+
+
+def listed_tags(image: Mapping[str, Any]) -> list[str]:
+    """The tags of one entry of ``GET /images/json`` (an untagged image has none, not ``<none>:<none>``)."""
+    return [tag for tag in image.get("RepoTags") or [] if tag != "<none>:<none>"]
+
+
+def is_local(base_url: str | None = None) -> bool:
+    """True when the engine runs on this machine (its published ports are on our loopback)."""
+    url = base_url or client().api.base_url
+    return url.startswith(("unix:", "http+unix:", "npipe:", "http+docker://localhost")) or any(
+        host in url for host in ("://localhost", "://127.0.0.1", "://[::1]")
+    )
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    address: str
+    server_version: str
+    api_version: str
+    operating_system: str
+    storage_driver: str
+    root_dir: str
+
+
+def info() -> EngineInfo:
+    """What the engine says about itself."""
+    cli = client()
+    version = cli.version()
+    details = cli.info()
+    return EngineInfo(
+        address=cli.api.base_url,
+        server_version=str(version.get("Version", "?")),
+        api_version=str(cli.api.api_version),
+        operating_system=str(details.get("OperatingSystem", "?")),
+        storage_driver=str(details.get("Driver", "?")),
+        root_dir=str(details.get("DockerRootDir", "?")),
+    )
+
+
+def _is_debian_like() -> bool:
+    return Path("/etc/debian_version").exists() and shutil.which("apt-get") is not None
+
+
+def _wait_for(host: str, seconds: float, log: Path) -> docker.DockerClient:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            return _connect(host, timeout=10)
+        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
+            time.sleep(0.3)
+    tail = "\n  ".join(log.read_text(errors="replace").splitlines()[-10:]) if log.exists() else ""
+    raise EngineUnavailable(
+        f"dockerd was started but did not answer at {host} within {seconds:.0f} s. Its log ({log}) ends:\n  {tail}",
+        hint="Read the log above; a common cause is another dockerd already holding /var/run/docker.pid.",
+    )
+
+
+def _start_dockerd(say: Callable[[str], None]) -> docker.DockerClient:
+    folder = state_dir("engine")
+    log, pidfile = folder / "dockerd.log", folder / "dockerd.pid"
+    if shutil.which("dockerd") is None:
+        say("Installing Debian's docker.io package (Docker Engine)…")
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        run(["apt-get", "update", "-qq"], timeout=600, env=env, what="apt-get update")
+        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "docker.io"], timeout=900, env=env,
+            what="apt-get install docker.io",
+            hint="Install Docker Engine yourself (`apt-get install docker.io`), start it, then run the command again.")
+    say(f"Starting dockerd in the background (log: {log})…")
+    with open(log, "ab") as out:
+        subprocess.Popen(
+            ["dockerd", "--pidfile", str(pidfile)], stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+    return _wait_for(_DEFAULT_SOCKET, 60, log)
+
+
+def ensure_engine(*, start: bool = True, say: Callable[[str], None] = print) -> EngineInfo:
+    """Make sure an engine answers. As root on Debian/Ubuntu, install and start one if needed.
+
+    Never installs anything when not root, and never when ``DOCKER_HOST`` names an engine.
+    """
+    try:
+        client()
+        return info()
+    except EngineUnavailable as exc:
+        if not start or os.environ.get("DOCKER_HOST") or os.geteuid() != 0 or not _is_debian_like():
+            raise EngineUnavailable(
+                exc.message,
+                hint=(
+                    "Start Docker Desktop (macOS/Windows), or Docker Engine / Colima / Podman's Docker socket "
+                    "(Linux); if it listens somewhere unusual, set DOCKER_HOST. As root on Debian/Ubuntu, "
+                    "`make setup` installs and starts Docker Engine for you."
+                ),
+            ) from None
+    _start_dockerd(say)
+    client.cache_clear()
+    client()
+    return info()

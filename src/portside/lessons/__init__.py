@@ -1,0 +1,1 @@
+"""Layer 8, lessons: the demo apps and helpers particular lessons use (myapp, the Python demo app, tagging, quiz)."""

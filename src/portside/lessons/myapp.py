@@ -1,0 +1,77 @@
+"""``myapp``: the tiny example application lessons 01 and its lab publish.
+
+It is ``busybox:1.35`` plus a few labels and a default command, built with docker-py
+(the legacy builder: no network, no BuildKit). A ``LABEL``/``CMD``-only Dockerfile adds
+no layer, so ``myapp`` is busybox's single layer plus a new *config*: a push sends one
+layer, one config and one manifest.
+
+The local name is ``myapp:latest``, as in ``docker tag myapp:latest username/myapp:1.0.0``.
+The course never re-points that name if it belongs to an image that is not the course's.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import docker.errors
+
+from portside import engine
+from portside.base.labels import COURSE, course_labels
+from portside.engine.buildcache import guarded
+from portside.errors import PortsideError
+from portside.setup.images import require_base
+
+__all__ = ["BASE", "DOCKERFILE", "LOCAL_NAME", "build", "check_name_free", "remove"]
+
+BASE = "busybox:1.35"
+LOCAL_NAME = "myapp:latest"
+DOCKERFILE = f"""\
+FROM {BASE}
+LABEL org.opencontainers.image.title="myapp" \\
+      org.opencontainers.image.version="1.0.0" \\
+      org.opencontainers.image.description="A tiny example app of the Portside course"
+CMD ["echo", "hello from myapp"]
+"""
+
+
+def check_name_free(name: str = LOCAL_NAME) -> None:
+    """Raise if ``name`` is a local image that the course did not build (it stays untouched)."""
+    try:
+        image = engine.client().images.get(name)
+    except docker.errors.ImageNotFound:
+        return
+    if (image.labels or {}).get(COURSE) != "true":
+        raise PortsideError(f"There is already an image called {name} on this machine, and it is not the course's.",
+                            hint=f"The course will not re-point it. Rename yours (docker tag {name} mine:{name}; "
+                                 f"docker rmi {name}), then run this again.")
+
+
+def build(name: str = LOCAL_NAME, *, dockerfile: str = DOCKERFILE) -> Any:
+    """Build ``myapp`` from ``dockerfile`` and name it ``name``; returns the docker-py ``Image``."""
+    check_name_free(name)
+    cli = engine.client()
+    require_base(BASE, for_what="myapp")
+
+    def build_it() -> Any:
+        try:
+            image, _ = cli.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=name, pull=False, rm=True,
+                                        forcerm=True, labels=course_labels("example-image"))
+        except docker.errors.BuildError as exc:
+            raise PortsideError(f"Building {name} failed: {exc.msg}") from None
+        return image
+
+    return guarded(build_it)  # the step cache is shared with other builds: see portside.engine.buildcache
+
+
+def remove(name: str = LOCAL_NAME) -> None:
+    """Remove the local name ``name`` if the course made it (other names of the image stay)."""
+    try:
+        image = engine.client().images.get(name)
+    except docker.errors.ImageNotFound:
+        return
+    if (image.labels or {}).get(COURSE) == "true":
+        try:
+            engine.client().images.remove(name, noprune=False)
+        except docker.errors.NotFound:
+            pass

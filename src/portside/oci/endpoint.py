@@ -1,0 +1,78 @@
+"""Where a registry answers and how to talk to it, made once and passed on as one value.
+
+A registry the course starts (:class:`portside.registry.Registry`), a lab's registry
+(:class:`portside.labs.LabContext`) and the learner's lab handle all hand out the same
+:class:`Endpoint`: its address, URL, TLS setting and CA file, and the user to act as.
+Everything that needs "the registry" (a reference in it, an API client, the environment a
+CLI tool runs with) asks the endpoint instead of rebuilding it from a host name.
+
+>>> ep = Endpoint("localhost", 5000)
+>>> ep.address, ep.url, ep.ref("team/app", "1.0")
+('localhost:5000', 'http://localhost:5000', 'localhost:5000/team/app:1.0')
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from portside.base.paths import docker_config_dir
+from portside.oci.reference import Reference, join, parse
+from portside.oci.tls import bundle
+
+if TYPE_CHECKING:
+    from portside.oci.registry_client import RegistryClient
+
+__all__ = ["Endpoint"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A registry's address with its TLS setting and, optionally, the login to use. ``repr`` hides the password."""
+
+    host: str
+    port: int
+    tls: bool = False
+    #: the PEM file of the CA that signed the registry's certificate (a throwaway CA), when ``tls``
+    ca_file: Path | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def address(self) -> str:
+        """``HOST:PORT``: the registry part of image references."""
+        return f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The API base URL: ``http://HOST:PORT``, or ``https://`` with TLS."""
+        return f"{'https' if self.tls else 'http'}://{self.address}"
+
+    def as_user(self, username: str | None, password: str | None) -> Endpoint:
+        """The same registry, acting as another user (``None``: anonymous)."""
+        return replace(self, username=username, password=password)
+
+    def reference(self, repository: str, tag: str | None = None, digest: str | None = None) -> Reference:
+        """A parsed reference in this registry (``InvalidReference`` says what is wrong with it)."""
+        return parse(join(self.address, repository, tag, digest))
+
+    def ref(self, repository: str, tag: str | None = None, digest: str | None = None) -> str:
+        """``HOST:PORT/repository[:tag][@digest]``, validated."""
+        return self.reference(repository, tag, digest).original
+
+    def client(self) -> RegistryClient:
+        """A registry API client for this endpoint, as its user (anonymous when it has none)."""
+        from portside.oci.registry_client import RegistryClient
+
+        return RegistryClient(self.url, username=self.username, password=self.password, ca_file=self.ca_file)
+
+    def tool_env(self) -> dict[str, str]:
+        """The environment for CLIs (cosign, syft, crane, curl): the course's Docker config, the engine, the CA."""
+        env = {"DOCKER_CONFIG": str(docker_config_dir())}
+        if os.environ.get("DOCKER_HOST"):
+            env["DOCKER_HOST"] = os.environ["DOCKER_HOST"]
+        if self.tls and self.ca_file:
+            env["SSL_CERT_FILE"] = str(bundle(self.ca_file))
+        return env

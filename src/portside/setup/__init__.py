@@ -1,0 +1,1 @@
+"""Layer 6, set-up and tear-down: the course images (present, pulled or built as stand-ins), ``doctor``, ``cleanup``."""

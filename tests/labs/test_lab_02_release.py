@@ -1,0 +1,175 @@
+"""Lab 02-release, proven both ways against the real engine and registry.
+
+The scripted solution passes every requirement. Known-bad attempts, done the way a
+learner would (git checkout, docker build, tag, push), fail the intended requirement
+with its first hint, and the next hint when checked again: a build of the wrong
+commit, a release missing ``2.4``, a ``latest`` in ``prod/``, an exact tag pushed over,
+and a pre-release that moved ``2``. The untouched student notebook runs with every
+check a ✘ and no traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from labtools import fails_with_hints
+
+from portside import engine
+from portside.engine.transfer import push, tag
+from portside.labs import LabContext, LabSession
+from portside.labs import lab02_release as lab02
+from portside.lessons.tagging import commit_tag, git
+
+StudentRunner = Callable[[str], tuple[list[str], list[str]]]
+
+SLUG = lab02.LAB.slug
+REPO = lab02.REPO
+
+
+def _repo(lab: LabSession) -> Path:
+    return Path(lab.workdir) / "shop"
+
+
+def _build(lab: LabSession, revision: str, tag_name: str) -> str:
+    """What a learner does: check out a revision, docker build it under prod/shop:TAG, push it."""
+    git(_repo(lab), "checkout", "--quiet", revision)
+    name = lab.ref(REPO, tag_name)
+    engine.client().images.build(path=str(_repo(lab)), tag=name, rm=True, pull=False)
+    return push(name, progress=False).digest
+
+
+def _push_as(lab: LabSession, source_tag: str, *names: str) -> None:
+    for name in names:
+        tag(lab.ref(REPO, source_tag), lab.ref(REPO, name))
+        push(lab.ref(REPO, name), progress=False)
+
+
+# -- the good solution ---------------------------------------------------------------------------------------
+def test_start_state(lab: LabSession) -> None:
+    """A shop repository on main with v2.3.0 and v2.4.1 tagged; release 2.3.0 already in prod/shop."""
+    repo = _repo(lab)
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    assert git(repo, "tag", "--list").split() == ["v2.3.0", "v2.4.1"]
+    client = lab.client()
+    assert sorted(client.tags(REPO)) == sorted(["2.3.0", "2.3", "2", commit_tag(repo, "v2.3.0")])
+    assert len({client.digest(REPO, t) for t in client.tags(REPO)}) == 1
+    facts = lab.context.facts
+    assert facts["release_tag"] == commit_tag(repo, "v2.4.1") and facts["main_tag"] == commit_tag(repo, "main")
+    assert not lab.check().passed
+
+
+def test_solution_passes_every_requirement(lab: LabSession) -> None:
+    forwarded = lab.fast_forward(len(lab02.LAB.tasks) + 1)
+    assert forwarded.passed, repr(forwarded)
+    report = lab.check()
+    assert report.passed, repr(report)
+    assert "sha256:" not in repr(report) and str(lab.context.port) not in repr(report)
+
+
+def test_the_learner_way_passes_too(lab: LabSession) -> None:
+    """checkout + docker build + tag + push, as the solution notebook does it."""
+    _build(lab, "v2.4.1", "2.4.1")
+    assert lab.check(1).passed
+    _push_as(lab, "2.4.1", "2.4", "2", commit_tag(_repo(lab), "v2.4.1"))
+    assert lab.check(2).passed
+    _build(lab, "main", "2.5.0-rc.1")
+    _push_as(lab, "2.5.0-rc.1", commit_tag(_repo(lab), "main"))
+    assert lab.check(3).passed, repr(lab.check(3))
+
+
+# -- known-bad attempts ----------------------------------------------------------------------------------------
+def test_task1_built_from_main(lab: LabSession) -> None:
+    """The checked-out main built as 2.4.1: the tag exists, but the image holds VERSION 2.5.0-dev."""
+    _build(lab, "main", "2.4.1")
+    assert lab.check(1).requirement(lab02.PUBLISHED.name).passed
+    lab.progress.forget(SLUG)
+    fails_with_hints(lab, lab02.FROM_RELEASE_COMMIT, 1,
+                      "prod/shop:2.4.1 contains VERSION 2.5.0-dev: it was not built from the commit tagged v2.4.1")
+
+
+def test_task2_missing_minor_tag(lab: LabSession) -> None:
+    """2.4.1, 2 and the commit tag pushed, 2.4 forgotten."""
+    lab.fast_forward(2)
+    release = commit_tag(_repo(lab), "v2.4.1")
+    _push_as(lab, "2.4.1", "2", release)
+    report = lab.check(2)
+    assert report.requirement(lab02.FLOATING_FOLLOW.name).passed
+    assert report.requirement(lab02.NO_LATEST.name).passed
+    lab.progress.forget(SLUG)
+    old = commit_tag(_repo(lab), "v2.3.0")
+    listed = ", ".join(sorted(["2", "2.3", "2.3.0", "2.4.1", old, release]))
+    fails_with_hints(lab, lab02.ALL_TAGS, 2, f"prod/shop lacks 2.4 — prod/shop has tags {listed}")
+
+
+def test_task2_latest_in_prod(lab: LabSession) -> None:
+    """The release is complete, but it was also pushed as latest (and so was another prod repository)."""
+    lab.fast_forward(3)
+    _push_as(lab, "2.4.1", "latest")
+    tag(lab.ref(REPO, "2.4.1"), lab.ref("prod/shop-worker"))  # no tag: latest
+    push(lab.ref("prod/shop-worker"), progress=False)
+    tag(lab.ref(REPO, "2.4.1"), lab.ref("staging/shop"))      # outside prod/: allowed
+    push(lab.ref("staging/shop"), progress=False)
+    report = lab.check(2)
+    assert report.requirement(lab02.ALL_TAGS.name).passed
+    lab.progress.forget(SLUG)
+    fails_with_hints(lab, lab02.NO_LATEST, 2, "prod/shop has a tag latest; prod/shop-worker has a tag latest")
+
+
+def test_task2_exact_tag_pushed_over(lab: LabSession) -> None:
+    """The new release pushed as 2.3.0 as well: the old release's exact tag moved."""
+    lab.fast_forward(3)
+    _push_as(lab, "2.4.1", "2.3.0")
+    fails_with_hints(lab, lab02.OLD_RELEASE_KEPT, 2,
+                      "prod/shop:2.3.0 was pushed over: it names another image now")
+    detail = lab.check(2).requirement(lab02.FLOATING_FOLLOW.name).detail
+    assert detail == "prod/shop:2.3 points at an image no version tag names; the newest 2.3.x release is 2.3.0"
+
+
+def test_task3_prerelease_moved_major_tag(lab: LabSession) -> None:
+    """The candidate also pushed as 2: the floating tag now names a pre-release."""
+    lab.fast_forward(3)
+    _build(lab, "main", "2.5.0-rc.1")
+    _push_as(lab, "2.5.0-rc.1", commit_tag(_repo(lab), "main"), "2")
+    report = lab.check(3)
+    assert report.requirement(lab02.CANDIDATE_TAGS.name).passed
+    assert report.requirement(lab02.CANDIDATE_FROM_MAIN.name).passed
+    lab.progress.forget(SLUG)
+    fails_with_hints(lab, lab02.FLOATING_FOLLOW, 3,
+                      "prod/shop:2 points at 2.5.0-rc.1, a pre-release; the newest 2.x release is 2.4.1")
+
+
+def test_task3_candidate_built_from_the_release(lab: LabSession) -> None:
+    """The release commit (still checked out) published as the candidate."""
+    lab.fast_forward(3)
+    _build(lab, "v2.4.1", "2.5.0-rc.1")
+    _push_as(lab, "2.5.0-rc.1", commit_tag(_repo(lab), "main"))
+    fails_with_hints(lab, lab02.CANDIDATE_FROM_MAIN, 3,
+                      "prod/shop:2.5.0-rc.1 contains VERSION 2.4.1: it was not built from main")
+
+
+def test_floating_tag_without_a_release(lab: LabSession) -> None:
+    """A 2.5 tag made for the candidate: there is no 2.5.x release for it to follow."""
+    lab.fast_forward(4)
+    _push_as(lab, "2.5.0-rc.1", "2.5")
+    detail = lab.check(3).requirement(lab02.FLOATING_FOLLOW.name).detail
+    assert detail == "prod/shop:2.5 exists but there is no 2.5.x release"
+
+
+def test_context_reads_version_from_layers(lab: LabSession) -> None:
+    lab.fast_forward(2)
+    ctx = LabContext.discover(lab02.LAB)
+    assert lab02._version_in_image(ctx, REPO, "2.3.0") == "2.3.0"
+    assert lab02._version_in_image(ctx, REPO, "2.4.1") == "2.4.1"
+
+
+# -- the notebooks ----------------------------------------------------------------------------------------------
+def test_student_notebook_runs_and_its_checks_fail_with_first_hints(run_student_notebook: StudentRunner) -> None:
+    """The untouched student notebook runs top to bottom; each check is a ✘ with hint 1, no traceback."""
+    texts, checks = run_student_notebook(SLUG)
+    assert len(checks) == 3
+    assert "Task 1. Build 2.4.1 from its commit and publish it: 0 of 2 requirements met" in checks[0]
+    assert f"hint 1 of 3: {lab02.PUBLISHED.hints[0]}" in checks[0]
+    assert f"✘ {lab02.ALL_TAGS.name}" in checks[1] and f"hint 1 of 3: {lab02.ALL_TAGS.hints[0]}" in checks[1]
+    assert f"✘ {lab02.CANDIDATE_TAGS.name}" in checks[2]
+    assert not any("Traceback" in t or "Error" in t for t in texts)

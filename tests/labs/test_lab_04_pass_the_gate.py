@@ -1,0 +1,141 @@
+"""Lab 04-pass-the-gate, proven both ways against the real engine, registry, syft and advisory snapshot.
+
+The scripted solution (every pin bumped, rebuilt, pushed) and the learner's way pass.
+Known-bad attempts fail their own requirement with its first hint, and the next hint
+when checked again: allow-listing the blocking flaws (with 1.0 pushed again as 1.1),
+hiding the packages' metadata so the SBOM no longer lists the dependencies, and bumping
+only one dependency. The untouched student notebook runs with its check a ✘ and no
+traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import docker.errors
+from labtools import fails_with_hints
+
+from portside import engine
+from portside.base.labels import course_labels
+from portside.base.paths import state_dir
+from portside.engine.transfer import push, tag
+from portside.labs import LabSession
+from portside.labs import lab04_pass_the_gate as lab04
+from portside.labs.model import Requirement
+from portside.security.scan import gate
+
+StudentRunner = Callable[[str], tuple[list[str], list[str]]]
+
+SLUG = lab04.LAB.slug
+REPO = lab04.REPO
+#: this machine's tools and offline wheel cache, found before any test points the course home elsewhere
+_SHARED = {folder: state_dir(folder) for folder in ("tools", "wheels")}
+
+
+def _only(lab: LabSession, failing: Requirement) -> None:
+    """Every requirement of task 1 but ``failing`` passes."""
+    report = lab.check(1)
+    for requirement in lab04.LAB.task(1).requirements:
+        result = report.requirement(requirement.name)
+        assert result.passed == (requirement is not failing), (requirement.name, result.detail)
+
+
+def _pins(folder: Path, **changes: str) -> None:
+    """Rewrite ``requirements.txt`` with some pins changed (``GitPython="3.1.45"``)."""
+    path = folder / "requirements.txt"
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name = line.split("==")[0].strip()
+        lines.append(f"{name}=={changes[name]}" if name in changes else line)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+# -- the start state and the good solution ---------------------------------------------------------------------
+def test_start_state(lab: LabSession) -> None:
+    """1.0 is in the registry and blocked by CRITICAL findings in two packages; the allow-list is empty."""
+    ctx = lab.context
+    assert lab.client().tags(REPO) == ["1.0"]
+    verdict = gate(lab04.release_scan(ctx, "1.0"))
+    assert not verdict.passed
+    assert len({f.package.lower() for f in verdict.blocking}) >= 2
+    assert (lab04.app_folder(lab) / "requirements.txt").read_text().count("==") >= 10
+    report = lab.check(1)
+    assert not report.requirement(lab04.PUBLISHED.name).passed
+    assert report.requirement(lab04.NOTHING_ALLOWED.name).passed
+
+
+def test_solution_passes_every_requirement(lab: LabSession) -> None:
+    forwarded = lab.fast_forward(2)
+    assert forwarded.passed, repr(forwarded)
+    report = lab.check()
+    assert report.passed, repr(report)
+    assert "sha256:" not in repr(report) and str(lab.context.port) not in repr(report)
+
+
+# -- known-bad attempts ----------------------------------------------------------------------------------------
+def test_allow_listing_the_flaws(lab: LabSession) -> None:
+    """1.0 pushed again as 1.1, its blocking flaws allow-listed: the gate passes, the allow-list rule does not."""
+    ctx = lab.context
+    blocking = gate(lab04.release_scan(ctx, "1.0")).blocking
+    entries = "".join(f'[[allow]]\nid = "{f.id}"\nreason = "fix later"\nexpires = 2099-12-31\n\n' for f in blocking)
+    allowlist = ctx.workdir / lab04.ALLOWLIST
+    allowlist.write_text(allowlist.read_text() + entries, encoding="utf-8")
+    tag(ctx.ref(REPO, "1.0"), ctx.ref(REPO, "1.1"))
+    push(ctx.ref(REPO, "1.1"), progress=False)
+    _only(lab, lab04.NOTHING_ALLOWED)
+    ids = ", ".join(sorted({f.id for f in blocking}))
+    fails_with_hints(lab, lab04.NOTHING_ALLOWED, 1, f"{lab04.ALLOWLIST} waves through {ids}: the flaw is still in "
+                                                  "the image, the gate just no longer looks at it")
+
+
+def test_hiding_the_package_metadata(lab: LabSession) -> None:
+    """1.0 with every *.dist-info folder deleted: nothing to match, so the gate passes — and proves nothing."""
+    ctx = lab.context
+    dockerfile = (f"FROM {ctx.ref(REPO, '1.0')}\nUSER root\n"
+                  "RUN find / -xdev -type d -name '*.dist-info' -prune -exec rm -rf {} +\n")
+    cli = engine.client()
+    name = ctx.ref(REPO, "1.1")
+    try:
+        cli.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=name, rm=True, forcerm=True, pull=False,
+                         labels=course_labels("lab-image"))
+    except docker.errors.BuildError as exc:  # pragma: no cover - shows the build log
+        raise AssertionError(exc.build_log) from exc
+    push(name, progress=False)
+    _only(lab, lab04.DEPENDENCIES_VISIBLE)
+    fails_with_hints(lab, lab04.DEPENDENCIES_VISIBLE, 1,
+                      f"the SBOM of {REPO}:1.1 lists no GitPython, httpx: the scanner cannot see the app's "
+                      "dependencies, so its verdict says nothing about them")
+
+
+def test_bumping_only_one_dependency(lab: LabSession) -> None:
+    """GitPython (and its own dependencies) bumped, httpx and its tree left alone: httpx's tree still blocks."""
+    folder = lab04.app_folder(lab)
+    _pins(folder, GitPython="3.1.45", gitdb="4.0.12", smmap="5.0.2")
+    push(lab04.build_app(lab, "1.1"), progress=False)
+    _only(lab, lab04.GATE_PASSES)
+    verdict = gate(lab04.release_scan(lab.context))
+    assert verdict.blocking and not {f.package.lower() for f in verdict.blocking} & {"gitpython", "gitdb", "smmap"}
+    listed = ", ".join(sorted({f"{f.package} {f.installed} ({f.id})" for f in verdict.blocking}))
+    fails_with_hints(lab, lab04.GATE_PASSES, 1,
+                      f"{len(verdict.blocking)} CRITICAL finding(s) still block {REPO}:1.1: {listed}")
+
+
+# -- the notebooks ----------------------------------------------------------------------------------------------
+def test_student_notebook_runs_and_its_check_fails_with_first_hints(run_student_notebook: StudentRunner,
+                                                                    tmp_path: Path) -> None:
+    """The untouched student notebook runs top to bottom; its check is a ✘ with hint 1, no traceback."""
+    # the kernel gets a fresh course home: lend it this machine's tools and offline wheel cache
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    for folder, real in _SHARED.items():
+        shutil.rmtree(home / folder, ignore_errors=True)
+        os.symlink(real, home / folder)
+    texts, checks = run_student_notebook(SLUG)
+    assert len(checks) == 1
+    assert f"Task 1. {lab04.LAB.task(1).title}: 1 of 4 requirements met" in checks[0]
+    assert f"hint 1 of 3: {lab04.PUBLISHED.hints[0]}" in checks[0]
+    assert not any("Traceback" in t or "Error" in t for t in texts)

@@ -1,0 +1,452 @@
+"""The lab system, proven both ways against the real engine and registry.
+
+For lab 00 the scripted solution passes every requirement, and one known-bad
+attempt per task fails the intended requirement with its first hint (and the next
+hint when asked again). Also: a stopped registry gives a failed check, not a
+traceback; reset is quick and complete; the generated notebooks are current and
+the student copy holds no solution; progress is recorded.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import docker.errors
+import nbformat
+import pytest
+
+from portside import engine
+from portside.base.labels import session_id
+from portside.engine.transfer import push, tag
+from portside.errors import PortsideError
+from portside.labs import LabContext, LabNotRunning, LabSession, Progress, attach, start
+from portside.labs import lab00_first_push as lab00
+from portside.labs.build import (
+    BEGIN_SOLUTION,
+    CODE_STUB,
+    END_SOLUTION,
+    MarkerError,
+    is_stale,
+    lab_files,
+    solution_notebook,
+    student_notebook,
+)
+from portside.labs.context import lab_containers
+from portside.labs.lifecycle import provision, teardown
+from portside.labs.model import Lab, Outcome, Requirement, Task
+from portside.labs.predicates import anonymous_refused, manifest_deleted, signed_by_key, user_can_pull
+from portside.labs.progress import PROGRESS_ENV, progress_view
+from portside.registry.container import docker_login
+
+StudentRunner = Callable[[str], tuple[list[str], list[str]]]
+
+ROOT = Path(__file__).resolve().parents[2]
+SLUG = lab00.LAB.slug
+REPO = lab00.REPO
+#: busybox:1.35 rebuilt with one more label (same layers, new digest), under this run's own tag
+OTHER_IMAGE = f"portside-test/labs-other:1-{session_id()}"
+
+
+# -- fixtures ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module", autouse=True)
+def _images() -> Iterator[None]:
+    """busybox:1.35 must exist; a look-alike with another digest is built for the bad attempts."""
+    images = engine.client().images
+    try:
+        images.get(lab00.SOURCE)
+    except docker.errors.ImageNotFound:
+        pytest.fail(f"{lab00.SOURCE} is missing: run `portside images ensure` before the tests.")
+    dockerfile = io.BytesIO(f"FROM {lab00.SOURCE}\nLABEL org.portside.test=labs-other\n".encode())
+    images.build(fileobj=dockerfile, tag=OTHER_IMAGE, rm=True, pull=False)
+    try:
+        yield
+    finally:
+        images.remove(OTHER_IMAGE, noprune=False)
+
+
+@pytest.fixture
+def progress(tmp_path: Path) -> Progress:
+    return Progress(tmp_path / "progress.json")
+
+
+@pytest.fixture
+def lab(progress: Progress) -> Iterator[LabSession]:
+    session = start(SLUG, fresh=True, progress=progress)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def _push(ctx: LabContext, source: str, repo: str, tag_name: str, *, login: bool = True) -> None:
+    target = ctx.ref(repo, tag_name)
+    tag(source, target)
+    if login:
+        assert ctx.user and ctx.password
+        docker_login(ctx.address, ctx.user, ctx.password)
+        push(target, progress=False)
+    else:
+        push(target, username=ctx.user, password=ctx.password, progress=False)
+
+
+def _hint(lab: LabSession, requirement: Requirement, task: int) -> tuple[bool, int, str | None]:
+    result = lab.check(task).requirement(requirement.name)
+    return result.passed, result.hint_number, result.hint
+
+
+def _assert_fails_with_hints(lab: LabSession, requirement: Requirement, task: int) -> None:
+    """Failed with hint 1; checking again reveals hint 2, then 3, and stays at the last."""
+    hints = list(requirement.hints)
+    assert _hint(lab, requirement, task) == (False, 1, hints[0])
+    assert _hint(lab, requirement, task) == (False, 2, hints[1])
+    for _ in range(2):
+        assert _hint(lab, requirement, task) == (False, len(hints), hints[-1])
+
+
+# -- (a) the good solution -----------------------------------------------------------------------------
+def test_solution_passes_every_requirement(lab: LabSession, progress: Progress) -> None:
+    """fast_forward past the last task applies every solve step; every requirement then holds."""
+    before = lab.check()
+    assert not before.passed
+    forwarded = lab.fast_forward(len(lab00.LAB.tasks) + 1)
+    assert forwarded.passed, repr(forwarded)
+    report = lab.check()
+    assert report.passed, repr(report)
+    assert all(r.passed and r.hint is None for t in report.tasks for r in t.results)
+    assert "✘" not in repr(report) and "✘" not in report._repr_html_()
+
+
+def test_progress_records_passes(lab: LabSession, progress: Progress) -> None:
+    """Checks count as attempts, a fast-forwarded task is 'skipped', a passing check marks it passed."""
+    lab.check(1)
+    assert progress.task(SLUG, 1).attempts == 1 and not progress.task(SLUG, 1).passed
+    assert progress.task(SLUG, 1).hints_shown == {r.name: 1 for r in lab00.LAB.tasks[0].requirements}
+    lab.fast_forward(2)
+    assert progress.task(SLUG, 1).skipped
+    lab.check(2)
+    lab00.LAB.tasks[1].solve(lab.context)
+    lab.check(2)
+    data = json.loads(progress.path.read_text())
+    assert data[SLUG]["2"]["passed"] is True and data[SLUG]["2"]["attempts"] == 2
+    assert data[SLUG]["1"]["passed"] is False and data[SLUG]["1"]["skipped"] is True
+    view = progress_view(progress)
+    assert "✔ 00-first-push 2." in repr(view) and "⏭ 00-first-push 1." in repr(view)
+    assert "<table>" in view._repr_html_()
+
+
+# -- (b) known-bad attempts, one requirement each ------------------------------------------------------
+def test_task1_wrong_namespace(lab: LabSession) -> None:
+    """Pushed as hello:1.0 (no learner/ namespace): 'is in the registry' fails and says what is there."""
+    _push(lab.context, lab00.SOURCE, "hello", "1.0")
+    result = lab.check(1).requirement(lab00.PUSHED.name)
+    assert not result.passed and not result.error
+    assert result.detail == "learner/hello:1.0 not found — there is no repository learner/hello " \
+                            "(the registry holds: hello)"
+    assert result.hint == lab00.PUSHED.hints[0]
+    _hint(lab, lab00.PUSHED, 1)  # hint 2 shown by this second failed check
+    assert lab.check(1).requirement(lab00.PUSHED.name).hint == lab00.PUSHED.hints[2]
+    assert lab.check(1).requirement(lab00.LOGGED_IN.name).passed
+
+
+def test_task1_push_without_saved_login(lab: LabSession) -> None:
+    """Pushed with one-off credentials, never logged in: only the login requirement fails."""
+    _push(lab.context, lab00.SOURCE, REPO, "1.0", login=False)
+    report = lab.check(1)
+    assert report.requirement(lab00.PUSHED.name).passed and report.requirement(lab00.RIGHT_IMAGE.name).passed
+    assert report.requirement(lab00.LOGGED_IN.name).detail == \
+        "the course's Docker config holds no login for the lab registry"
+    assert report.requirement(lab00.LOGGED_IN.name).hint == lab00.LOGGED_IN.hints[0]
+
+
+def test_task1_wrong_image(lab: LabSession) -> None:
+    """Another image pushed as learner/hello:1.0: the tag exists, but 'is busybox' fails, hints escalate."""
+    _push(lab.context, OTHER_IMAGE, REPO, "1.0")
+    assert lab.check(1).requirement(lab00.PUSHED.name).passed
+    lab.progress.forget(SLUG)
+    _assert_fails_with_hints(lab, lab00.RIGHT_IMAGE, 1)
+    assert lab.check(1).requirement(lab00.RIGHT_IMAGE.name).detail == \
+        "learner/hello:1.0 holds a different image than busybox:1.35"
+
+
+def test_task2_only_one_tag(lab: LabSession) -> None:
+    """Only 1.0 pushed: the second tag is missing; the hint walks from nudge to solution idea."""
+    lab.fast_forward(2)
+    report = lab.check(2)
+    result = report.requirement(lab00.SAME_DIGEST.name)
+    assert result.detail == "learner/hello lacks 1 — learner/hello has tag 1.0"
+    assert result.hint == lab00.SAME_DIGEST.hints[0]
+    assert report.requirement(lab00.NO_LATEST.name).passed
+    hint = lab.hint(2)
+    assert repr(hint).endswith(f"hint 2 of 3: {lab00.SAME_DIGEST.hints[1]}")
+    assert lab.check(2).requirement(lab00.SAME_DIGEST.name).hint == lab00.SAME_DIGEST.hints[2]
+
+
+def test_task2_second_tag_on_a_different_digest(lab: LabSession) -> None:
+    """Tag 1 points at another image: both tags exist but 'same image' fails."""
+    lab.fast_forward(2)
+    _push(lab.context, OTHER_IMAGE, REPO, "1")
+    lab.progress.forget(SLUG)
+    _assert_fails_with_hints(lab, lab00.SAME_DIGEST, 2)
+    assert lab.check(2).requirement(lab00.SAME_DIGEST.name).detail == \
+        "learner/hello:1 points at a different manifest than learner/hello:1.0"
+
+
+def test_task2_latest_pushed(lab: LabSession) -> None:
+    """A push without a tag (= latest): 'no latest' fails even though both tags are right."""
+    lab.fast_forward(3)
+    _push(lab.context, lab00.SOURCE, REPO, "latest")
+    report = lab.check(2)
+    assert report.requirement(lab00.SAME_DIGEST.name).passed
+    result = report.requirement(lab00.NO_LATEST.name)
+    assert (result.passed, result.detail, result.hint) == (False, "learner/hello has a tag latest",
+                                                           lab00.NO_LATEST.hints[0])
+
+
+def test_checking_all_tasks_hints_only_the_current_one(lab: LabSession) -> None:
+    report = lab.check()
+    assert all(r.hint_number == 1 for r in report.task(1).results)
+    assert all(r.hint is None for r in report.task(2).results)
+
+
+# -- robustness ----------------------------------------------------------------------------------------
+def _lab_container() -> docker.models.containers.Container:
+    found = lab_containers(SLUG)  # this run's namespace only: another run's lab of this slug is not ours
+    assert len(found) == 1
+    return found[0]
+
+
+def test_stopped_registry_gives_failed_checks_not_a_traceback(lab: LabSession) -> None:
+    lab.fast_forward(3)
+    _lab_container().stop(timeout=1)
+    report = lab.check()
+    assert not report.passed
+    for task in report.tasks:
+        for result in task.results:
+            assert result.error and not result.passed and result.hint is None
+            assert "registry is unreachable" in result.detail
+    assert "Traceback" not in repr(report)
+    assert "could not check: The lab's registry is unreachable" in repr(report)
+    assert "lab.reset()" in repr(lab)
+
+
+def test_unreachable_registry_inside_a_predicate_is_a_failed_requirement(lab: LabSession) -> None:
+    """A predicate that raises RegistryUnreachable (the port answers nothing) yields its message."""
+    ctx = lab.context
+    _lab_container().remove(force=True, v=True)
+    outcome = lab00.PUSHED.evaluate(ctx)  # the context still names the old port
+    assert not outcome.passed and outcome.error
+    assert "Nothing answered at" in outcome.detail
+
+
+def test_closed_lab_cannot_be_attached_and_check_says_so(progress: Progress) -> None:
+    session = start(SLUG, fresh=True, progress=progress)
+    session.close()
+    with pytest.raises(LabNotRunning):
+        attach(SLUG)
+    report = session.check(1)
+    assert all(r.error and "not running" in r.detail for r in report.task(1).results)
+
+
+def test_reset_is_quick_and_complete(lab: LabSession) -> None:
+    lab.fast_forward(3)
+    ctx = lab.context
+    password = lab.password
+    began = time.monotonic()
+    lab.reset()
+    seconds = time.monotonic() - began
+    assert seconds < 5, f"reset took {seconds:.1f} s"
+    after = lab.context
+    assert after.port == ctx.port and after.running  # same address for the learner
+    assert lab.password == password
+    assert after.client().catalog() == []
+    tags = engine.image_names()
+    assert not any(t.startswith(f"{ctx.address}/") for t in tags)
+    report = lab.check(1)
+    assert not report.requirement(lab00.LOGGED_IN.name).passed  # the saved login is gone
+    assert report.requirement(lab00.PUSHED.name).detail.endswith("the registry is empty")
+
+
+def test_another_process_finds_the_running_lab(lab: LabSession) -> None:
+    """What `portside lab check` does: attach by label from a fresh process, read credentials from state."""
+    lab.fast_forward(2)
+    code = "import portside.labs as L; r = L.check('00-first-push', 1); print(r); raise SystemExit(not r.passed)"
+    env = {**os.environ, PROGRESS_ENV: str(lab.progress.path)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False,
+                          env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert lab.progress.task(SLUG, 1).passed  # the other process recorded it in the same file
+    assert "Task 1. Log in and push your first image: done ✔" in done.stdout
+    assert lab.password not in done.stdout + done.stderr
+
+
+def test_password_file_is_private(lab: LabSession) -> None:
+    path = Path(lab.password_file)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert lab.password and lab.password not in repr(lab)
+
+
+def test_report_text_is_deterministic(lab: LabSession) -> None:
+    """No port, digest or timing in what nbval compares."""
+    lab.fast_forward(2)
+    _push(lab.context, OTHER_IMAGE, REPO, "1")
+    text = repr(lab.check()) + lab.check()._repr_html_()
+    assert str(lab.context.port) not in text and "sha256:" not in text
+
+
+# -- shared predicates on a lab made for the test -----------------------------------------------------
+def _setup_old_release(ctx: LabContext) -> None:
+    _push(ctx, lab00.SOURCE, "team/app", "old")
+    ctx.state.remember(old_digest=ctx.client().digest("team/app", "old"))
+
+
+def _test_lab(slug: str, users: tuple[str, ...]) -> Lab:
+    old = lambda ctx: str(ctx.facts["old_digest"])  # noqa: E731
+    reqs = [
+        Requirement("anonymous access is refused", anonymous_refused(), ["h"]),
+        Requirement("ci can pull team/app:old", user_can_pull("team/app", "old", user=users[-1] if users else None),
+                    ["h"]),
+        Requirement("the old manifest is deleted", manifest_deleted("team/app", old), ["h"]),
+    ]
+    return Lab(slug, "predicates", [Task(1, "t", reqs, lambda ctx: None)], setup=_setup_old_release, users=users)
+
+
+def test_shared_predicates_both_ways(progress: Progress) -> None:
+    test_lab = _test_lab("zz-test-predicates", ("learner", "ci"))
+    ctx = provision(test_lab)
+    try:
+        session = LabSession(test_lab, progress=progress)
+        report = session.check(1)
+        assert report.requirement("anonymous access is refused").passed
+        assert report.requirement("ci can pull team/app:old").passed
+        assert report.requirement("the old manifest is deleted").detail == \
+            "the old manifest is still in team/app (tagged old)"
+        ctx.client().delete_manifest("team/app", ctx.facts["old_digest"])
+        report = session.check(1)
+        assert report.requirement("the old manifest is deleted").passed
+        assert report.requirement("ci can pull team/app:old").detail.startswith("team/app:old not found")
+    finally:
+        teardown(test_lab.slug, forget=True)
+
+
+def test_anonymous_refused_fails_on_an_open_registry(progress: Progress) -> None:
+    open_lab = Lab("zz-test-open", "open", [Task(1, "t", [Requirement(
+        "anonymous access is refused", anonymous_refused(), ["h"])], lambda ctx: None)], users=())
+    provision(open_lab)
+    try:
+        result = LabSession(open_lab, progress=progress).check(1).requirement("anonymous access is refused")
+        assert result.detail == "an anonymous request was answered 200, not 401: anyone can read it"
+    finally:
+        teardown(open_lab.slug, forget=True)
+
+
+def test_signed_by_key_both_ways(progress: Progress, tmp_path: Path) -> None:
+    from portside.tools import cosign
+    from portside.tools.install import status
+
+    if not status(["cosign"])[0].ok:
+        pytest.skip("cosign is not installed (`portside tools ensure`)")
+    keys = cosign.generate_key_pair(tmp_path / "good", "pw")
+    other = cosign.generate_key_pair(tmp_path / "other", "pw")
+    signed = Lab("zz-test-signed", "signed", [Task(1, "t", [
+        Requirement("signed by the good key", signed_by_key("team/app", "old", keys.public), ["h"]),
+        Requirement("signed by the other key", signed_by_key("team/app", "old", other.public), ["h"]),
+    ], lambda ctx: None)], setup=_setup_old_release)
+    ctx = provision(signed)
+    try:
+        session = LabSession(signed, progress=progress)
+        assert not session.check(1).requirement("signed by the good key").passed
+        env = {"DOCKER_CONFIG": os.environ["DOCKER_CONFIG"]}
+        cosign.sign(ctx.ref("team/app", digest=ctx.facts["old_digest"]), keys.private, "pw", env=env,
+                    registry_username=ctx.user, registry_password=ctx.password)
+        report = session.check(1)
+        assert report.requirement("signed by the good key").passed, repr(report)
+        assert report.requirement("signed by the other key").detail == \
+            f"no signature on team/app:old (as it is now) verifies with {other.public.name}"
+    finally:
+        teardown(signed.slug, forget=True)
+
+
+# -- the model, without Docker -------------------------------------------------------------------------
+def test_predicate_errors_become_failed_requirements() -> None:
+    def broken(ctx: LabContext) -> bool:
+        raise PortsideError("the registry went away", hint="start it again")
+
+    outcome = Requirement("r", broken, ["h"]).evaluate(None)  # type: ignore[arg-type]
+    assert outcome == Outcome(False, "the registry went away\n→ start it again", error=True)
+    assert Requirement("r", lambda ctx: True, ["h"]).evaluate(None).passed  # type: ignore[arg-type]
+
+
+def test_model_validation() -> None:
+    with pytest.raises(ValueError, match="at least one hint"):
+        Requirement("r", lambda ctx: True, [])
+    with pytest.raises(ValueError, match="numbered"):
+        Lab("x", "x", [Task(2, "t", [], lambda ctx: None)])
+    with pytest.raises(PortsideError, match="no task 3"):
+        lab00.LAB.task(3)
+
+
+# -- notebooks -----------------------------------------------------------------------------------------
+def _cell(source: str, cell_type: str = "code") -> nbformat.NotebookNode:
+    return nbformat.v4.new_code_cell(source) if cell_type == "code" else nbformat.v4.new_markdown_cell(source)
+
+
+def test_markers_are_transformed_like_nbgrader() -> None:
+    nb = nbformat.v4.new_notebook(cells=[
+        _cell("def f():\n    ### BEGIN SOLUTION\n    return 42\n    ### END SOLUTION"),
+        _cell("x = f()\n### BEGIN HIDDEN TESTS\nassert x == 42\n### END HIDDEN TESTS\nx"),
+        _cell("### BEGIN HIDDEN TESTS\nassert True\n### END HIDDEN TESTS"),
+        _cell("Why?\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION", "markdown"),
+    ])
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="out")]
+    student = student_notebook(nb)
+    assert [c.source for c in student.cells] == [
+        f"def f():\n    {CODE_STUB}", "x = f()\nx", "Why?\nYOUR ANSWER HERE"]
+    assert student.cells[0].outputs == []
+    solution = solution_notebook(nb)
+    assert [c.source for c in solution.cells] == [
+        "def f():\n    return 42", "x = f()\nassert x == 42\nx", "assert True", "Why?\nBecause."]
+    with pytest.raises(MarkerError, match="never closed"):
+        student_notebook(nbformat.v4.new_notebook(cells=[_cell(f"{BEGIN_SOLUTION}\nx = 1")]))
+    with pytest.raises(MarkerError, match="without"):
+        student_notebook(nbformat.v4.new_notebook(cells=[_cell(f"x = 1\n{END_SOLUTION}")]))
+
+
+def test_generated_notebooks_are_not_stale() -> None:
+    assert is_stale() == [], "run `portside labs build`"
+
+
+def test_student_notebooks_hold_no_solution() -> None:
+    for files in lab_files():
+        source = nbformat.read(files.source, as_version=4)
+        student_text = files.student.read_text(encoding="utf-8")
+        secret_lines = []
+        for cell in source.cells:
+            inside = False
+            for line in cell.source.splitlines():
+                if line.strip() in (BEGIN_SOLUTION, "### BEGIN HIDDEN TESTS"):
+                    inside = True
+                elif line.strip() in (END_SOLUTION, "### END HIDDEN TESTS"):
+                    inside = False
+                elif inside and line.strip():
+                    secret_lines.append(line.strip())
+        assert secret_lines, f"{files.source.name} has no solution regions"
+        leaked = [line for line in secret_lines if json.dumps(line)[1:-1] in student_text]
+        assert not leaked, f"{files.student.name} shows solution lines: {leaked}"
+        assert CODE_STUB in student_text
+        assert all(not c.get("outputs") for c in nbformat.reads(student_text, as_version=4).cells)
+
+
+def test_student_notebook_runs_and_its_checks_fail_with_first_hints(run_student_notebook: StudentRunner) -> None:
+    """The untouched student notebook runs top to bottom; every check is a ✘ with hint 1, no traceback."""
+    texts, checks = run_student_notebook(SLUG)
+    assert len(checks) == 2
+    assert "0 of 3 requirements met" in checks[0] and "hint 1 of 3" in checks[0]
+    assert "✘ learner/hello:1 and learner/hello:1.0 are the same image" in checks[1]
+    assert not any("Traceback" in t or "Error" in t for t in texts)
