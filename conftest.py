@@ -1,7 +1,10 @@
 """Test-session plumbing: runs that cannot collide, and a suite that fails if the course left anything behind.
 
-At the root of the checkout so that its hooks reach every test item: the unit and engine
-tests in ``tests/``, and the notebooks in ``notebooks/`` and ``labs/solutions/`` (nbval).
+At the root of the checkout so that its hooks reach every test item. The tests mirror the
+package: ``tests/unit/<layer>/`` needs no engine (``make test-unit``; its own conftest points
+``DOCKER_HOST`` nowhere), ``tests/integration/<layer>/`` runs against the real engine,
+registries and tools, ``tests/labs/`` proves each lab both ways, and nbval runs the
+notebooks in ``notebooks/`` and ``labs/solutions/``.
 
 * **One session, one namespace per process.** Each test process (the run, or each
   pytest-xdist worker: ``RUN`` or ``RUN-gwN``) sets its own ``PORTSIDE_SESSION`` and
@@ -13,9 +16,12 @@ tests in ``tests/``, and the notebooks in ``notebooks/`` and ``labs/solutions/``
   removes what it finds.
 * **Names a lesson teaches are shared by the whole engine.** ``myapp:latest`` or
   ``portside-lesson04/app:1.0`` are what a learner types, so the lessons keep them; the
-  test files that use such a name (:data:`SHARED_NAMES`) run on one worker of a run and
-  under a machine-wide lock, so two runs take turns on them instead of re-pointing each
-  other's tags.
+  test files (or single tests) that use such a name (:data:`SHARED_NAMES`) run on one
+  worker of a run and under a machine-wide lock, so two runs take turns on them instead
+  of re-pointing each other's tags.
+* **A fixture makes sure of what it needs.** An image several test files use (the demo
+  app, :func:`pyapp_images`) is built by whichever process asks first and found by the
+  others: no test waits for another worker, and a file runs alone just as well.
 """
 
 from __future__ import annotations
@@ -26,7 +32,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,11 +39,13 @@ import pytest
 
 _before: set[str] = set()
 
-#: test files (by name) that use a local name shared by the whole engine, and which name
+#: test files (by name), or single tests (``file::test[id]``), that use a local name shared by the whole engine,
+#: and which name
 SHARED_NAMES = {
     "01-references-and-login.ipynb": "myapp:latest",  # builds and removes it
     "01-publish.ipynb": "myapp:latest",  # lab 01 builds it for the learner
     "test_lab_01_publish.py": "myapp:latest",
+    "test_labs.py::test_student_notebook[01-publish]": "myapp:latest",  # the untouched lab 01 notebook
     "02-tagging-strategy.ipynb": "myapp:1.2.3, myapp:1.2, myapp:1, …",
     "03-private-registry.ipynb": "portside-lesson03/app:…, the volume portside-lesson03-data",
     "04-scanning.ipynb": "portside-lesson04/…",
@@ -86,7 +93,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if namespace.startswith("test-"):
         shutil.rmtree(run_dir(), ignore_errors=True)
     if _worker(config) is None:
-        (_LOCKS / f"pyapp-{_run_id()}.lock").unlink(missing_ok=True)  # the run's own lock file (see pyapp_images)
         folder = os.path.dirname(os.environ.get("PORTSIDE_PROGRESS", ""))
         if os.path.basename(folder).startswith("portside-test-progress-"):
             shutil.rmtree(folder, ignore_errors=True)
@@ -105,24 +111,23 @@ def _release(handle: IO[str]) -> None:
     handle.close()
 
 
-@contextmanager
-def _machine_lock(name: str) -> Iterator[None]:
-    handle = _acquire(name)
-    try:
-        yield
-    finally:
-        _release(handle)
+def _shared_nodeid(nodeid: str) -> bool:
+    """The test ``nodeid`` (``path/file.py::test[id]``) uses a shared name: its file, or it alone, is listed."""
+    file, _, test = nodeid.partition("::")
+    name = Path(file).name
+    return name in SHARED_NAMES or f"{name}::{test}" in SHARED_NAMES
 
 
 def _shared(item: pytest.Item | None) -> bool:
-    return item is not None and Path(str(item.fspath)).name in SHARED_NAMES
+    return item is not None and _shared_nodeid(item.nodeid)
 
 
+@pytest.hookimpl(optionalhook=True)  # a run without xdist (``-p no:xdist``) has no such hook
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """xdist's ``loadfile``, but with every shared-name file in one work unit.
+    """xdist's ``loadfile``, but with every shared-name file (and single shared-name test) in one work unit.
 
     A notebook's cells share one kernel, so a file never leaves its worker (``loadfile``).
-    The shared-name files go to one worker of each run, one after the other, under the lock
+    The shared-name files and tests go to one worker of each run, one after the other, under the lock
     below; the run's other workers never wait for that lock, so a worker that holds it while
     xdist holds back its last test (a test runs only once the next one is known) is always
     given more work or its shutdown in the end. (Through xdist's scheduler hook:
@@ -133,8 +138,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class CourseScheduling(LoadFileScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
-            file = nodeid.split("::", 1)[0]
-            return SHARED_GROUP if Path(file).name in SHARED_NAMES else file
+            return SHARED_GROUP if _shared_nodeid(nodeid) else nodeid.split("::", 1)[0]
 
     return CourseScheduling(config, log)
 
@@ -267,14 +271,36 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 #: what ``run_student_notebook`` returns: every code cell's text output, and the check reports among them
 StudentRun = tuple[list[str], list[str]]
+#: the machine's shared caches a fresh course home borrows: the installed tools and the offline wheel cache
+LENT_CACHES = ("tools", "wheels")
 
 
 @pytest.fixture
-def run_student_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], StudentRun]:
+def course_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh course home (``PORTSIDE_HOME``) for the test and the kernels it starts: no course state in it.
+
+    Only this machine's tools and offline wheel cache (:data:`LENT_CACHES`) are lent to it, as
+    links: found before the home is pointed elsewhere, so nothing is installed or downloaded again.
+    """
+    from portside.base.paths import state_dir
+
+    lent = {folder: state_dir(folder) for folder in LENT_CACHES}
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    for folder, real in lent.items():
+        os.symlink(real, home / folder)
+    monkeypatch.setenv("PORTSIDE_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def run_student_notebook(course_home: Path, tmp_path: Path,
+                         monkeypatch: pytest.MonkeyPatch) -> Callable[[str], StudentRun]:
     """Execute the untouched student notebook of a lab in a fresh kernel, with fresh lab state and progress.
 
-    Returns the text of every code cell's outputs and, among them, the ``lab.check()`` reports, so a
-    test can assert that every check is a ✘ with hint 1 and that nothing raised.
+    The kernel gets a fresh course home (:func:`course_home`) and a fresh progress file (hint 1
+    everywhere). Returns the text of every code cell's outputs and, among them, the
+    ``lab.check()`` reports, so a test can assert what each check shows and that nothing raised.
     """
     import nbformat
     from nbclient import NotebookClient
@@ -282,8 +308,7 @@ def run_student_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cal
     from portside.labs.build import lab_files
     from portside.labs.progress import PROGRESS_ENV
 
-    monkeypatch.setenv("PORTSIDE_HOME", str(tmp_path / "home"))  # fresh lab state for the kernel
-    monkeypatch.setenv(PROGRESS_ENV, str(tmp_path / "progress.json"))  # and fresh progress: hint 1 everywhere
+    monkeypatch.setenv(PROGRESS_ENV, str(tmp_path / "progress.json"))
 
     def run(slug: str) -> StudentRun:
         files = next(f for f in lab_files() if f.slug == slug)
@@ -313,19 +338,49 @@ def _pyapp_tags() -> dict[str, str]:
     return {variant: f"portside-test/pyapp:{variant}-{_run_id()}" for variant in ("vulnerable", "fixed")}
 
 
-@pytest.fixture(scope="session")
-def pyapp_images() -> dict[str, str]:
-    """The demo app built once per run with both pin sets, under test tags: ``{"vulnerable": tag, "fixed": tag}``.
+def _ensure_pyapp(variant: str, tag: str) -> None:
+    """Make sure ``tag`` names the demo app built with ``variant``'s pins: built here if no process of the run has.
 
-    Every xdist worker of the run shares them (the first one builds, under a lock); the
-    controller removes them when the run ends (:func:`pytest_sessionfinish`).
+    Idempotent and race-free without waiting on anyone: the build runs under a name of this
+    process's own (taking the machine-wide build lock, :func:`portside.engine.buildcache.exclusive`,
+    like every course build), and only under that lock does the run-wide ``tag`` get it, if the
+    tag is still free. A process that lost the race drops its own copy.
     """
+    import docker.errors
+
     from portside import engine
+    from portside.base.labels import session_id
+    from portside.engine import buildcache
+    from portside.engine.transfer import tag as docker_tag
     from portside.lessons import sample_app
 
+    def exists() -> bool:
+        try:
+            engine.client().images.get(tag)
+        except docker.errors.ImageNotFound:
+            return False
+        return True
+
+    if exists():
+        return
+    own = f"portside-test/pyapp-build:{variant}-{session_id()}"
+    sample_app.build(variant, own)  # type: ignore[arg-type]
+    try:
+        with buildcache.exclusive():
+            if not exists():
+                docker_tag(own, tag)
+    finally:
+        sample_app.remove(own)  # only this name: the image stays if the run-wide tag has it
+
+
+@pytest.fixture(scope="session")
+def pyapp_images() -> dict[str, str]:
+    """The demo app with both pin sets, under the run's test tags: ``{"vulnerable": tag, "fixed": tag}``.
+
+    Every process of the run shares them: the first to ask builds them (:func:`_ensure_pyapp`),
+    the others find them; the controller removes them when the run ends (:func:`pytest_sessionfinish`).
+    """
     tags = _pyapp_tags()
-    with _machine_lock(f"pyapp-{_run_id()}"):
-        for variant, tag in tags.items():
-            if not engine.client().images.list(name=tag):
-                sample_app.build(variant, tag)  # type: ignore[arg-type]
+    for variant, tag in tags.items():
+        _ensure_pyapp(variant, tag)
     return tags

@@ -7,7 +7,7 @@ catch one kind (``except RegistryAuthError``) without matching on text::
 
     PortsideError
     ├── UsageError            a value the course cannot use (InvalidReference)
-    ├── SetupError            packages, folders, downloads (ImageUnavailable)
+    ├── SetupError            packages, folders, downloads (ImageUnavailable, HashMismatch)
     ├── EngineError           the Docker engine refused or failed (EngineUnavailable, BuildError)
     ├── RegistryError         a registry answered with an error (RegistryUnreachable, RegistryAuthError)
     ├── PortInUse             a host port the course wanted is taken
@@ -16,14 +16,36 @@ catch one kind (``except RegistryAuthError``) without matching on text::
     ├── ScanError             scanning, advisories, the Trivy database
     ├── SigningError          keys, signatures, attestations
     └── LabError              labs: not started, broken notebooks (LabNotRunning, MarkerError)
+
+Three foreign sources are translated here, each in one function, the way docker-py's
+own ``errors.create_api_error_from_http_exception`` picks its error class from a
+status code and the engine's explanation:
+
+* :func:`engine_error`: the Docker engine (a docker-py ``APIError``, an ``error`` line
+  of a push/pull stream, or ``docker login``'s stderr) → PortInUse, RegistryAuthError,
+  RegistryUnreachable, ImageUnavailable, RegistryError or EngineError;
+* :func:`http_error` and :func:`status_error`: requests/oras (a failed request, or an
+  answer with an error status) → RegistryError and its kinds;
+* a CLI's exit code and stderr: :func:`portside.tools._runner.tool_error` → ToolError
+  (VerificationFailed when a verifier found no matching signature).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import requests
+
 __all__ = [
     "BuildError",
+    "EngineCase",
     "EngineError",
     "EngineUnavailable",
+    "HashMismatch",
     "ImageUnavailable",
     "InvalidReference",
     "LabError",
@@ -41,6 +63,12 @@ __all__ = [
     "ToolMissing",
     "UsageError",
     "VerificationFailed",
+    "engine_case",
+    "engine_detail",
+    "engine_error",
+    "http_error",
+    "registry_error_text",
+    "status_error",
 ]
 
 
@@ -65,8 +93,23 @@ class SetupError(PortsideError):
     """Setting up the course (packages, folders, downloads) failed."""
 
 
+class HashMismatch(SetupError):
+    """A downloaded or cached file is not the one the course pinned (its sha256 differs)."""
+
+    hint = ("Do not use that file. Something between the package index and this machine changed it (a proxy, "
+            "a mirror, or a release replaced behind its version). Retry later or from another network; if it "
+            "persists, install the tool by hand from a source you trust and tell the course maintainers.")
+
+
 class EngineError(PortsideError):
-    """The Docker engine refused an action or failed it (tag, build, create a network…)."""
+    """The Docker engine refused an action or failed it (tag, build, create a network…).
+
+    ``status`` is the engine's HTTP status code when it answered with one (409: a name in use).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, hint: str | None = None) -> None:
+        self.status = status
+        super().__init__(message, hint=hint)
 
 
 class BuildError(EngineError):
@@ -162,3 +205,163 @@ class LabNotRunning(LabError):
 
 class MarkerError(LabError):
     """A source notebook's BEGIN/END markers do not pair up."""
+
+
+# -- the Docker engine ----------------------------------------------------------------------------------
+#: what an engine error means, read from its status code and its own words (see :func:`engine_case`)
+EngineCase = Literal["port-in-use", "conflict", "unauthorized", "plain-http", "unreachable", "no-local-image",
+                     "not-found", "other"]
+
+_ENGINE_WORDS: tuple[tuple[EngineCase, tuple[str, ...]], ...] = (
+    ("port-in-use", ("address already in use", "port is already allocated")),
+    ("unauthorized", ("unauthorized", "authentication required", "no basic auth credentials", "denied",
+                      "access to the resource is denied", "incorrect username or password")),
+    ("plain-http", ("server gave http response to https client",)),
+    ("unreachable", ("connection refused", "no such host", "i/o timeout")),
+    ("no-local-image", ("does not exist locally", "no such image")),
+    ("not-found", ("manifest unknown", "not found")),
+)
+
+_PLAIN_HTTP_HINT = ("The engine only uses plain HTTP for 'insecure registries': loopback (localhost, 127.0.0.0/8) "
+                    "and those listed under insecure-registries in daemon.json. Use localhost:PORT, not another "
+                    "name or IP, or give the registry a TLS certificate.")
+
+
+def engine_detail(error: BaseException | str) -> str:
+    """The engine's own words: a docker-py ``APIError``'s explanation, else the text itself."""
+    if isinstance(error, str):
+        return error
+    return str(getattr(error, "explanation", None) or error)
+
+
+def _engine_status(error: BaseException | str) -> int | None:
+    status = None if isinstance(error, str) else getattr(error, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def engine_case(error: BaseException | str) -> EngineCase:
+    """Which case an engine error is: by its status code (401, 409), then by the engine's own messages."""
+    status = _engine_status(error)
+    lower = engine_detail(error).lower()
+    if any(s in lower for s in _ENGINE_WORDS[0][1]):
+        return "port-in-use"
+    if status == 409:
+        return "conflict"
+    if status == 401:
+        return "unauthorized"
+    for case, words in _ENGINE_WORDS[1:]:
+        if any(s in lower for s in words):
+            return case
+    return "other"
+
+
+def engine_error(error: BaseException | str, action: str, target: str, *, registry: str | None = None,
+                 instead: Mapping[EngineCase, PortsideError] | None = None) -> PortsideError:
+    """Translate a Docker engine failure into the Portside error that says what to do.
+
+    ``error`` is a docker-py ``APIError`` (or any ``DockerException``), the ``error``
+    text of a push/pull stream, or a CLI's stderr from the engine (``docker login``).
+    The message reads ``{action} {target} failed: …`` (``"Push to", "localhost:5000/a:1"``);
+    ``registry`` is the registry the action talks to (push, pull, login): it names
+    where nothing answered, and a failure of no known case is then a
+    :class:`RegistryError` rather than an :class:`EngineError`. A caller with its own
+    wording for a case passes that error in ``instead`` (``{"other": BuildError(…)}``).
+    """
+    case = engine_case(error)
+    if instead and case in instead:
+        return instead[case]
+    detail = engine_detail(error)
+    status = _engine_status(error)
+    where = registry or "the registry"
+    if case == "port-in-use":
+        return PortInUse(f"{action} {target} failed: a host port it needs is already in use ({detail}).")
+    if case == "conflict":
+        return EngineError(f"{action} {target} failed: {detail}", status=409,
+                           hint="Choose another name, or remove the old one (`portside cleanup`).")
+    if case == "unauthorized":
+        return RegistryAuthError(
+            f"{action} {target} refused: not logged in, or the credentials are wrong ({detail}).", status=401,
+            hint=f"Log in with docker_login({where!r}, user, password), or pass username= and password=.")
+    if case == "plain-http":
+        return RegistryError(
+            f"{action} {target} failed: the engine spoke HTTPS, the registry answered plain HTTP ({detail}).",
+            hint=_PLAIN_HTTP_HINT)
+    if case == "unreachable":
+        return RegistryUnreachable(f"{action} {target} failed: nothing answered at {where} ({detail}).")
+    if case == "no-local-image":
+        return ImageUnavailable(f"{action} {target} failed: there is no local image with that name.",
+                                hint="Tag an existing image first: transfer.tag('busybox:1.35', reference).")
+    if case == "not-found":
+        return RegistryError(f"{action} {target} failed: the registry has no such image ({detail}).",
+                             status=404, hint="Check the repository and tag (client.tags(repository)).")
+    if registry is not None:
+        return RegistryError(f"{action} {target} failed: {detail}", status=status)
+    return EngineError(f"{action} {target} failed: {detail}", status=status)
+
+
+# -- requests / oras ------------------------------------------------------------------------------------
+def registry_error_text(response: requests.Response) -> str:
+    """The registry's own error message (``{"errors": [{"code", "message"}]}``), if it sent one."""
+    try:
+        errors = response.json().get("errors") or []
+    except (ValueError, AttributeError):
+        return response.reason or ""
+    parts = [f"{e.get('code', '')}: {e.get('message', '')}".strip(": ") for e in errors if isinstance(e, dict)]
+    return "; ".join(dict.fromkeys(parts)) or response.reason or ""
+
+
+def _ssl_reason(error: BaseException) -> str:
+    text = str(error)
+    for marker in ("certificate verify failed: ", "SSLError("):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+    return text.split(" (_ssl.c")[0].strip("\"')( ") or "TLS handshake failed"
+
+
+def http_error(error: requests.RequestException, url: str, *, method: str = "GET", path: str = "",
+               ca_file: Path | str | None = None) -> RegistryError:
+    """Translate a request to the registry at ``url`` that got no usable answer.
+
+    A certificate that does not verify → :class:`RegistryError` with the CA hint;
+    a refused connection or a timeout → :class:`RegistryUnreachable`; a connection
+    that broke off mid-way → :class:`RegistryError`.
+    """
+    import requests
+
+    if isinstance(error, requests.exceptions.SSLError):
+        hint = ("Pass the course CA: RegistryClient(url, ca_file=registry.ca_file) "
+                "(curl: --cacert FILE; Go tools: SSL_CERT_FILE from registry.tool_env()).")
+        if ca_file:
+            hint = f"The CA file {ca_file} did not vouch for this server: is it the registry's own CA?"
+        return RegistryError(f"The TLS certificate of {url} could not be verified ({_ssl_reason(error)}).",
+                             hint=hint)
+    if isinstance(error, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
+        what = "timed out" if isinstance(error, requests.exceptions.Timeout) else "connection refused"
+        return RegistryUnreachable(f"Nothing answered at {url} ({what}).")
+    return RegistryError(f"{method} {path} at {url} broke off: {error}",
+                         hint="The registry may have restarted or lost data; try again.")
+
+
+def status_error(response: requests.Response, url: str, *, what: str | None = None,
+                 who: str | None = None) -> RegistryError:
+    """Translate an answer with an error status from the registry at ``url``.
+
+    401 → :class:`RegistryAuthError` (``who``: whose credentials were sent, e.g.
+    ``"user 'alice'"``; None when none were), 403 → :class:`RegistryAuthError`
+    (not allowed), any other status → :class:`RegistryError` with ``status`` set.
+    ``what`` names the request in the message (default: its method and path).
+    """
+    method = response.request.method if response.request is not None else "GET"
+    path = urlsplit(response.url).path
+    detail = registry_error_text(response)
+    if response.status_code == 403:
+        return RegistryAuthError(f"{url} denied {method} {path}: {detail}.", status=403,
+                                 hint="This user may not do that here (check the registry's access rules).")
+    if response.status_code == 401 and who is None:
+        return RegistryAuthError(
+            f"{url} requires a login ({method} {path} answered 401 Unauthorized).", status=401,
+            hint="Pass username= and password=, or log in first with docker_login(address, user, password).")
+    if response.status_code == 401:
+        return RegistryAuthError(f"{url} refused the credentials of {who} (401 Unauthorized).", status=401)
+    return RegistryError(f"{what or f'{method} {path}'} at {url} failed: {response.status_code} {detail}.",
+                         status=response.status_code)

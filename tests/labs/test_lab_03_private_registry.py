@@ -5,14 +5,13 @@ requirement. Known-bad attempts fail the intended requirement with its first hin
 the next hint when checked again: the hurried start state (login over plain HTTP), a
 registry without users, one without TLS, one with the wrong password, only 2.0 published,
 1.0 deleted but never garbage-collected, garbage collected without deleting, and 1.0
-pushed only into the old registry. The untouched student notebook runs with every check
-a ✘ and no traceback.
+pushed only into the old registry.
+(Its untouched student notebook: ``tests/labs/test_labs.py::test_student_notebook``.)
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 
 import requests
 from labtools import fails_with_hints
@@ -23,8 +22,6 @@ from portside.labs import lab03_private_registry as lab03
 from portside.labs.context import find_container
 from portside.registry.admin import stored_blobs
 from portside.registry.container import docker_login
-
-StudentRunner = Callable[[str], tuple[list[str], list[str]]]
 
 SLUG = lab03.LAB.slug
 REPO = lab03.REPO
@@ -174,15 +171,3 @@ def test_checks_on_a_stopped_registry_fail_without_traceback(lab: LabSession) ->
     assert "Traceback" not in repr(report)
     lab.reset()
     assert not LabContext.discover(lab03.LAB).tls
-
-
-# -- the notebooks ----------------------------------------------------------------------------------------------
-def test_student_notebook_runs_and_its_checks_fail_with_first_hints(run_student_notebook: StudentRunner) -> None:
-    """The untouched student notebook runs top to bottom; each check is a ✘ with hint 1, no traceback."""
-    texts, checks = run_student_notebook(SLUG)
-    assert len(checks) == 3
-    assert "Task 1. Run the registry with a login and TLS: 2 of 3 requirements met" in checks[0]
-    assert f"hint 1 of 3: {lab03.SERVES_TLS.hints[0]}" in checks[0]
-    assert f"✘ {lab03.LOGGED_IN.name}" in checks[1] and f"hint 1 of 3: {lab03.LOGGED_IN.hints[0]}" in checks[1]
-    assert f"✘ {lab03.OLD_DELETED.name}" in checks[2]
-    assert not any("Traceback" in t or "Error" in t for t in texts)

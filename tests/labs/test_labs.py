@@ -3,8 +3,11 @@
 For lab 00 the scripted solution passes every requirement, and one known-bad
 attempt per task fails the intended requirement with its first hint (and the next
 hint when asked again). Also: a stopped registry gives a failed check, not a
-traceback; reset is quick and complete; the generated notebooks are current and
-the student copy holds no solution; progress is recorded.
+traceback; reset is quick and complete; progress is recorded. For every lab of the
+catalogue: its student notebook is current, holds no solution, and runs top to bottom
+with each check showing the start state (:func:`test_student_notebook`).
+
+The model and the notebook transformation without Docker are in ``tests/unit/labs/``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker.errors
@@ -25,22 +29,16 @@ import pytest
 from portside import engine
 from portside.base.labels import session_id
 from portside.engine.transfer import push, tag
-from portside.errors import PortsideError
-from portside.labs import LabContext, LabNotRunning, LabSession, Progress, attach, start
+from portside.labs import LabContext, LabNotRunning, LabSession, Progress, attach, catalog, start
 from portside.labs import lab00_first_push as lab00
-from portside.labs.build import (
-    BEGIN_SOLUTION,
-    CODE_STUB,
-    END_SOLUTION,
-    MarkerError,
-    is_stale,
-    lab_files,
-    solution_notebook,
-    student_notebook,
-)
+from portside.labs import lab01_publish as lab01
+from portside.labs import lab02_release as lab02
+from portside.labs import lab03_private_registry as lab03
+from portside.labs import lab04_pass_the_gate as lab04
+from portside.labs.build import BEGIN_HIDDEN, BEGIN_SOLUTION, CODE_STUB, END_SOLUTION, LabFiles, is_stale, lab_files
 from portside.labs.context import lab_containers
 from portside.labs.lifecycle import provision, teardown
-from portside.labs.model import Lab, Outcome, Requirement, Task
+from portside.labs.model import Lab, Requirement, Task
 from portside.labs.predicates import anonymous_refused, manifest_deleted, signed_by_key, user_can_pull
 from portside.labs.progress import PROGRESS_ENV, progress_view
 from portside.registry.container import docker_login
@@ -373,80 +371,97 @@ def test_signed_by_key_both_ways(progress: Progress, tmp_path: Path) -> None:
         teardown(signed.slug, forget=True)
 
 
-# -- the model, without Docker -------------------------------------------------------------------------
-def test_predicate_errors_become_failed_requirements() -> None:
-    def broken(ctx: LabContext) -> bool:
-        raise PortsideError("the registry went away", hint="start it again")
+# -- every lab's student notebook ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class StudentStart:
+    """What a lab's untouched student notebook shows: its ``lab.check(N)`` reports, one per task, in order.
 
-    outcome = Requirement("r", broken, ["h"]).evaluate(None)  # type: ignore[arg-type]
-    assert outcome == Outcome(False, "the registry went away\n→ start it again", error=True)
-    assert Requirement("r", lambda ctx: True, ["h"]).evaluate(None).passed  # type: ignore[arg-type]
+    ``met[N-1]`` are the requirements of task N already met at the start; every other one is a ✘
+    with its first hint. ``cleared`` are repositories of the lab registry that no local image
+    is named after once the notebook ran (``localhost:PORT/REPO/…``: the lab's close removed them).
+    """
 
-
-def test_model_validation() -> None:
-    with pytest.raises(ValueError, match="at least one hint"):
-        Requirement("r", lambda ctx: True, [])
-    with pytest.raises(ValueError, match="numbered"):
-        Lab("x", "x", [Task(2, "t", [], lambda ctx: None)])
-    with pytest.raises(PortsideError, match="no task 3"):
-        lab00.LAB.task(3)
+    met: tuple[tuple[Requirement, ...], ...] = ()
+    cleared: tuple[str, ...] = ()
 
 
-# -- notebooks -----------------------------------------------------------------------------------------
-def _cell(source: str, cell_type: str = "code") -> nbformat.NotebookNode:
-    return nbformat.v4.new_code_cell(source) if cell_type == "code" else nbformat.v4.new_markdown_cell(source)
+#: the start state of each lab (a lab not listed meets nothing at the start)
+STUDENT_STARTS: dict[str, StudentStart] = {
+    lab00.LAB.slug: StudentStart(met=((), (lab00.NO_LATEST,))),
+    lab01.LAB.slug: StudentStart(met=((lab01.NO_LEAK,), (lab01.NO_LEAK,)), cleared=("kai",)),
+    lab02.LAB.slug: StudentStart(met=((), (lab02.FLOATING_FOLLOW, lab02.NO_LATEST, lab02.OLD_RELEASE_KEPT),
+                                      (lab02.FLOATING_FOLLOW, lab02.NO_LATEST))),
+    lab03.LAB.slug: StudentStart(met=((lab03.ANONYMOUS_REFUSED, lab03.LEARNER_LOGS_IN), (), (lab03.NO_GARBAGE,))),
+    lab04.LAB.slug: StudentStart(met=((lab04.NOTHING_ALLOWED,),)),
+}
 
 
-def test_markers_are_transformed_like_nbgrader() -> None:
-    nb = nbformat.v4.new_notebook(cells=[
-        _cell("def f():\n    ### BEGIN SOLUTION\n    return 42\n    ### END SOLUTION"),
-        _cell("x = f()\n### BEGIN HIDDEN TESTS\nassert x == 42\n### END HIDDEN TESTS\nx"),
-        _cell("### BEGIN HIDDEN TESTS\nassert True\n### END HIDDEN TESTS"),
-        _cell("Why?\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION", "markdown"),
-    ])
-    nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="out")]
-    student = student_notebook(nb)
-    assert [c.source for c in student.cells] == [
-        f"def f():\n    {CODE_STUB}", "x = f()\nx", "Why?\nYOUR ANSWER HERE"]
-    assert student.cells[0].outputs == []
-    solution = solution_notebook(nb)
-    assert [c.source for c in solution.cells] == [
-        "def f():\n    return 42", "x = f()\nassert x == 42\nx", "assert True", "Why?\nBecause."]
-    with pytest.raises(MarkerError, match="never closed"):
-        student_notebook(nbformat.v4.new_notebook(cells=[_cell(f"{BEGIN_SOLUTION}\nx = 1")]))
-    with pytest.raises(MarkerError, match="without"):
-        student_notebook(nbformat.v4.new_notebook(cells=[_cell(f"x = 1\n{END_SOLUTION}")]))
+def _files(slug: str) -> LabFiles:
+    found = [files for files in lab_files() if files.slug == slug]
+    assert found, f"lab {slug} has no labs/source/{slug}.ipynb"
+    return found[0]
 
 
-def test_generated_notebooks_are_not_stale() -> None:
-    assert is_stale() == [], "run `portside labs build`"
+def _secret_lines(source: nbformat.NotebookNode) -> list[str]:
+    """Every non-blank line inside a solution or hidden-test region of the source notebook."""
+    secret = []
+    for cell in source.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if line.strip() in (BEGIN_SOLUTION, BEGIN_HIDDEN):
+                inside = True
+            elif line.strip() in (END_SOLUTION, "### END HIDDEN TESTS"):
+                inside = False
+            elif inside and line.strip():
+                secret.append(line.strip())
+    return secret
 
 
-def test_student_notebooks_hold_no_solution() -> None:
-    for files in lab_files():
-        source = nbformat.read(files.source, as_version=4)
-        student_text = files.student.read_text(encoding="utf-8")
-        secret_lines = []
-        for cell in source.cells:
-            inside = False
-            for line in cell.source.splitlines():
-                if line.strip() in (BEGIN_SOLUTION, "### BEGIN HIDDEN TESTS"):
-                    inside = True
-                elif line.strip() in (END_SOLUTION, "### END HIDDEN TESTS"):
-                    inside = False
-                elif inside and line.strip():
-                    secret_lines.append(line.strip())
-        assert secret_lines, f"{files.source.name} has no solution regions"
-        leaked = [line for line in secret_lines if json.dumps(line)[1:-1] in student_text]
-        assert not leaked, f"{files.student.name} shows solution lines: {leaked}"
-        assert CODE_STUB in student_text
-        assert all(not c.get("outputs") for c in nbformat.reads(student_text, as_version=4).cells)
+def _assert_current_and_without_solution(files: LabFiles) -> None:
+    """The generated copies match their source; the student copy shows no solution line and no output."""
+    stale = [problem for problem in is_stale() if problem.split()[0].endswith(f"/{files.source.name}")]
+    assert not stale, f"run `portside labs build`: {stale}"
+    secret_lines = _secret_lines(nbformat.read(files.source, as_version=4))
+    assert secret_lines, f"{files.source.name} has no solution regions"
+    student_text = files.student.read_text(encoding="utf-8")
+    leaked = [line for line in secret_lines if json.dumps(line)[1:-1] in student_text]
+    assert not leaked, f"{files.student.name} shows solution lines: {leaked}"
+    assert CODE_STUB in student_text
+    assert all(not c.get("outputs") for c in nbformat.reads(student_text, as_version=4).cells)
 
 
-def test_student_notebook_runs_and_its_checks_fail_with_first_hints(run_student_notebook: StudentRunner) -> None:
-    """The untouched student notebook runs top to bottom; every check is a ✘ with hint 1, no traceback."""
-    texts, checks = run_student_notebook(SLUG)
-    assert len(checks) == 2
-    assert "0 of 3 requirements met" in checks[0] and "hint 1 of 3" in checks[0]
-    assert "✘ learner/hello:1 and learner/hello:1.0 are the same image" in checks[1]
+def _assert_shows_the_start(lab: Lab, start: StudentStart, checks: list[str]) -> None:
+    """One report per task, in order: the task's summary, ✔ for what is met, ✘ and hint 1 for the rest."""
+    assert len(checks) == len(lab.tasks), checks
+    met = start.met or tuple(() for _ in lab.tasks)
+    assert len(met) == len(lab.tasks), f"STUDENT_STARTS[{lab.slug!r}] must list one tuple per task"
+    for task, already, check in zip(lab.tasks, met, checks, strict=True):
+        summary = f"{len(already)} of {len(task.requirements)} requirements met"
+        assert f"Task {task.number}. {task.title}: {summary}" in check, check
+        for requirement in task.requirements:
+            if requirement in already:
+                assert f"  ✔ {requirement.name}\n" in check + "\n", check
+            else:
+                assert f"  ✘ {requirement.name}\n" in check, check
+                assert f"hint 1 of {len(requirement.hints)}: {requirement.hints[0]}" in check, check
+        assert "could not check" not in check, check
+
+
+@pytest.mark.parametrize("slug", catalog.slugs())
+def test_student_notebook(slug: str, run_student_notebook: StudentRunner) -> None:
+    """The student notebook is current and holds no solution; untouched, it runs top to bottom, no traceback.
+
+    Each of its checks shows the lab's start state (:data:`STUDENT_STARTS`): every requirement
+    not met yet is a ✘ with its first hint.
+    """
+    lab = catalog.get(slug)
+    _assert_current_and_without_solution(_files(slug))
+    start = STUDENT_STARTS.get(slug, StudentStart())
+    try:
+        texts, checks = run_student_notebook(slug)
+    finally:
+        left = [name for name in engine.image_names() for repo in start.cleared
+                if name.startswith("localhost:") and f"/{repo}/" in name]
+        assert not left, f"the lab left these behind: {left}"
+    _assert_shows_the_start(lab, start, checks)
     assert not any("Traceback" in t or "Error" in t for t in texts)

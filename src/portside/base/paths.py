@@ -76,7 +76,15 @@ def run_dir(*parts: str) -> Path:
 
 
 def docker_config_dir() -> Path:
-    """The course's own Docker client config folder (``DOCKER_CONFIG``), one per namespace."""
+    """The course's own Docker client config folder (``DOCKER_CONFIG``), one per namespace.
+
+    The folder comes with an empty ``config.json`` readable by its owner only. That file
+    is created here, with the folder, rather than by :mod:`portside.oci.credentials` (which
+    reads and writes everything in it): the docker CLI, docker-py, cosign and syft are
+    pointed at this folder without ever importing credentials (and ``base`` may not
+    import ``oci``), and a file that exists from the start keeps its owner-only mode
+    whichever tool writes the first password into it.
+    """
     path = run_dir("docker-config")
     config = path / "config.json"
     if not config.exists():

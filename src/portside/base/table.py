@@ -23,11 +23,16 @@ __all__ = ["Table"]
 
 @dataclass(frozen=True)
 class Table:
-    """Rows of cells under column headings; ``None`` shows as an empty cell."""
+    """Rows of cells under column headings; ``None`` shows as an empty cell.
+
+    ``rule=False`` leaves out the line of dashes under the headings in the text form (the
+    plain listing a command prints, ``portside images status``).
+    """
 
     columns: Sequence[str]
     rows: Sequence[Sequence[object]] = field(default_factory=list)
     title: str = ""
+    rule: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", tuple(self.columns))
@@ -52,7 +57,9 @@ class Table:
             return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
 
         out = [self.title] if self.title else []
-        out += [line(self.columns), line("-" * width for width in widths)]
+        out.append(line(self.columns))
+        if self.rule:
+            out.append(line("-" * width for width in widths))
         out += [line(row) for row in rows]
         return "\n".join(out)
 

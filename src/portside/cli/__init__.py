@@ -1,6 +1,8 @@
-"""Layer 10, the command line: ``portside`` (:mod:`~portside.cli.main`), with ``scan``/``advisories``
-(:mod:`~portside.cli.scan`), ``verify`` (:mod:`~portside.cli.verify`) and ``advisories trivy-db``
-(:mod:`~portside.cli.trivydb`)."""
+"""Layer 10, the command line: the ``portside`` root group and :func:`main` (:mod:`~portside.cli.main`), one
+module per command group (:mod:`~portside.cli.course`, :mod:`~portside.cli.images`, :mod:`~portside.cli.tools`,
+:mod:`~portside.cli.labs`, :mod:`~portside.cli.scan`, :mod:`~portside.cli.verify`,
+:mod:`~portside.cli.advisories` with :mod:`~portside.cli.trivydb`), and what they share
+(:mod:`~portside.cli.common`)."""
 
 from .main import main
 

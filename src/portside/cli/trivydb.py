@@ -1,6 +1,6 @@
 """``portside advisories trivy-db`` and ``portside advisories publish``: Trivy's database, built and mirrored.
 
-Registered under the ``advisories`` group of :mod:`portside.cli`::
+Registered under the ``advisories`` group of :mod:`portside.cli.advisories`::
 
     portside advisories trivy-db trivy-cache            # then: trivy image --cache-dir trivy-cache --skip-db-update …
     portside advisories publish localhost:5000/trivy-db:2
@@ -14,11 +14,12 @@ from pathlib import Path
 
 import click
 
+from portside.cli.common import advisories_option
+
 __all__ = ["publish_command", "trivy_db_command"]
 
-_ADVISORIES = click.option(
-    "--advisories", "source", type=click.Path(exists=True, path_type=Path), default=None,
-    help="A folder of OSV records or an OSV all.zip export (default: the course's snapshot).")
+_ADVISORIES = advisories_option(
+    "source", text="A folder of OSV records or an OSV all.zip export (default: the course's snapshot).")
 
 
 @click.command("trivy-db")

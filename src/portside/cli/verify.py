@@ -1,4 +1,4 @@
-"""The ``portside verify`` command (registered in :mod:`portside.cli`): verify before deploy, as a CI/CD step.
+"""The ``portside verify`` command (registered in :mod:`portside.cli.main`): verify before deploy, as a CI/CD step.
 
 ``portside verify REF@sha256:… --key cosign.pub`` runs :func:`portside.security.signing.verify_before_deploy`:
 the reference must name a digest, carry a signature and a CycloneDX SBOM attestation by that key, and
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from portside.cli.common import advisories_option, fail, fail_on_option
 from portside.errors import PortsideError
 
 __all__ = ["verify"]
@@ -21,10 +22,8 @@ __all__ = ["verify"]
 @click.argument("reference")
 @click.option("--key", "public_key", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The signer's public key (cosign.pub).")
-@click.option("--fail-on", type=click.Choice(("critical", "high", "medium", "low"), case_sensitive=False),
-              default="critical", show_default=True, help="The scan gate on the attested SBOM.")
-@click.option("--advisories", "advisories_path", type=click.Path(exists=True, path_type=Path), default=None,
-              help="A folder of OSV records or an OSV all.zip (default: the course's snapshot).")
+@fail_on_option("The scan gate on the attested SBOM.")
+@advisories_option()
 def verify(reference: str, public_key: Path, fail_on: str, advisories_path: Path | None) -> None:
     """Decide whether REFERENCE (REPO@sha256:…) may be deployed: digest, signature, SBOM attestation, scan gate."""
     from portside.security.signing import scan_gate, verify_before_deploy
@@ -32,8 +31,7 @@ def verify(reference: str, public_key: Path, fail_on: str, advisories_path: Path
     try:
         decision = verify_before_deploy(reference, public_key,
                                         policy=scan_gate(fail_on=fail_on, advisories=advisories_path))
-    except PortsideError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    except PortsideError as exc:  # any kind: a reference that could not be verified is exit 2
+        fail(exc)
     click.echo(str(decision))
     sys.exit(0 if decision.allowed else 1)

@@ -39,7 +39,7 @@ import docker.errors
 import requests.exceptions
 
 from portside import engine
-from portside.errors import ImageUnavailable, PortsideError
+from portside.errors import EngineError, ImageUnavailable, UsageError, engine_error
 
 if TYPE_CHECKING:
     from portside.oci.registry_client import RegistryClient
@@ -130,7 +130,8 @@ def save(image: str, dest: str | Path) -> Path:
                                hint="Build or pull it first; `docker image ls` lists what is here.") from None
     except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
         dest.unlink(missing_ok=True)
-        raise PortsideError(f"Saving {image} failed: {exc}") from None
+        raise engine_error(exc, "Saving", image, instead={"other": EngineError(f"Saving {image} failed: {exc}")}) \
+            from None
     return dest
 
 
@@ -175,9 +176,9 @@ class SavedImage:
                 self.layout, self.config, members = self._read_index(outer)
                 self.layers = self._read_layers(outer, members)
         except (tarfile.TarError, OSError, KeyError, ValueError) as exc:
-            raise PortsideError(f"{self.archive.name} is not a readable image archive: {exc}",
-                                hint="Make it with `docker save IMAGE -o FILE` "
-                                     "(or portside.engine.layers.save).") from None
+            raise UsageError(f"{self.archive.name} is not a readable image archive: {exc}",
+                             hint="Make it with `docker save IMAGE -o FILE` "
+                                  "(or portside.engine.layers.save).") from None
 
     # -- reading the archive -------------------------------------------------------------------------
     @staticmethod

@@ -22,7 +22,7 @@ import docker.errors
 
 from portside import engine
 from portside.base.labels import course_labels, session_id
-from portside.errors import PortsideError
+from portside.errors import EngineError, engine_detail, engine_error
 
 __all__ = ["address_on", "course_network"]
 
@@ -40,8 +40,10 @@ def course_network(prefix: str) -> Iterator[Any]:
     try:
         network = cli.networks.create(name, driver="bridge", labels=course_labels("network"))
     except docker.errors.APIError as exc:
-        raise PortsideError(f"Could not create the network {name}: {exc.explanation or exc}",
-                            hint="A network of that name may be left over: run `portside cleanup`.") from None
+        refused = EngineError(f"Could not create the network {name}: {engine_detail(exc)}", status=exc.status_code,
+                              hint="A network of that name may be left over: run `portside cleanup`.")
+        raise engine_error(exc, "Creating the network", name, instead={"conflict": refused, "other": refused}) \
+            from None
     try:
         yield network
     finally:
@@ -65,8 +67,8 @@ def address_on(network: Any, registry: Any, port: int = REGISTRY_PORT) -> str:
     settings = (container.attrs.get("NetworkSettings") or {}).get("Networks") or {}
     ip = (settings.get(network.name) or {}).get("IPAddress")
     if not ip:
-        raise PortsideError(f"The registry container got no address on the network {network.name}.")
+        raise EngineError(f"The registry container got no address on the network {network.name}.")
     parsed = ipaddress.ip_address(ip)
     if parsed.is_loopback or not parsed.is_private:
-        raise PortsideError(f"Unexpected address {ip} on {network.name}: expected a private, non-loopback IP.")
+        raise EngineError(f"Unexpected address {ip} on {network.name}: expected a private, non-loopback IP.")
     return f"{ip}:{port}"

@@ -9,23 +9,34 @@ happened to each layer; an ``error`` line becomes one of Portside's errors.
 Credentials: ``username``/``password`` are sent for this one request; otherwise the
 engine gets the login saved in the course's Docker config by
 :func:`portside.registry.docker_login`.
+
+Every function takes a reference as a string or as a parsed
+:class:`~portside.oci.reference.Reference` (``registry.endpoint.reference(repo, tag)``),
+and parses it once. :func:`engine_pull` is the one ``docker pull`` under :func:`pull`: it
+leaves docker-py's errors untranslated and takes any progress display, for a caller that
+words a failure its own way (``portside images ensure``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import docker.errors
 
 from portside import engine
-from portside.base.paths import docker_config_dir
-from portside.errors import ImageUnavailable, PortsideError, RegistryAuthError, RegistryError, RegistryUnreachable
-from portside.oci.reference import DEFAULT_TAG, Reference
-from portside.oci.reference import parse as parse_reference
+from portside.errors import (
+    EngineError,
+    ImageUnavailable,
+    PortsideError,
+    RegistryError,
+    engine_error,
+)
+from portside.oci.credentials import config_file
+from portside.oci.reference import DEFAULT_TAG, Reference, parsed
 
-__all__ = ["PushResult", "pull", "push", "tag"]
+__all__ = ["Display", "PushResult", "engine_pull", "pull", "push", "tag"]
 
 _FINAL_LAYER_STATES = ("Pushed", "Layer already exists", "Mounted from", "Pull complete", "Already exists",
                        "Download complete")
@@ -48,37 +59,25 @@ class PushResult:
 
 # -- errors ----------------------------------------------------------------------------------------------
 def _stream_error(message: str, action: str, ref: Reference) -> PortsideError:
-    """Turn an engine error line into a Portside error that says what to do."""
-    lower = message.lower()
-    where = ref.domain
-    if any(s in lower for s in ("unauthorized", "authentication required", "no basic auth credentials",
-                                "denied", "access to the resource is denied")):
-        return RegistryAuthError(
-            f"{action} {ref.original} refused: not logged in, or the credentials are wrong ({message}).",
-            status=401,
-            hint=f"Log in with docker_login({where!r}, user, password), or pass username= and password=.")
-    if "server gave http response to https client" in lower:
-        return RegistryError(
-            f"{action} {ref.original} failed: the engine spoke HTTPS, the registry answered plain HTTP ({message}).",
-            hint=("The engine only uses plain HTTP for 'insecure registries': loopback (localhost, 127.0.0.0/8) "
-                  "and those listed under insecure-registries in daemon.json. Use localhost:PORT, not another "
-                  "name or IP, or give the registry a TLS certificate."))
-    if "connection refused" in lower or "no such host" in lower or "i/o timeout" in lower:
-        return RegistryUnreachable(f"{action} {ref.original} failed: nothing answered at {where} ({message}).")
-    if "does not exist locally" in lower or "no such image" in lower:
-        return ImageUnavailable(f"{action} {ref.original} failed: there is no local image with that name.",
-                                hint="Tag an existing image first: transfer.tag('busybox:1.35', reference).")
-    if "manifest unknown" in lower or "not found" in lower:
-        return RegistryError(f"{action} {ref.original} failed: the registry has no such image ({message}).",
-                             status=404, hint="Check the repository and tag (client.tags(repository)).")
-    return RegistryError(f"{action} {ref.original} failed: {message}")
+    """An engine error line of a push/pull stream, as the Portside error that says what to do."""
+    return engine_error(message, action, ref.original, registry=ref.domain)
 
 
 def _api_error(exc: docker.errors.APIError, action: str, ref: Reference) -> PortsideError:
-    return _stream_error(str(exc.explanation or exc), action, ref)
+    return engine_error(exc, action, ref.original, registry=ref.domain)
 
 
 # -- progress --------------------------------------------------------------------------------------------
+class Display(Protocol):
+    """What shows a transfer's progress: entered around the stream, told each message the engine sends."""
+
+    def __enter__(self) -> object: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def update(self, message: dict[str, Any]) -> None: ...
+
+
 class _Progress:
     """One transient rich progress bar (bytes done / bytes known so far); silent when disabled."""
 
@@ -121,20 +120,24 @@ class _Progress:
 # -- helpers ---------------------------------------------------------------------------------------------
 def _auth(username: str | None, password: str | None) -> dict[str, str] | None:
     if username is None:
-        engine.client().api.reload_config(str(docker_config_dir() / "config.json"))  # logins made since
+        engine.client().api.reload_config(str(config_file()))  # logins made since
         return None
     return {"username": username, "password": password or ""}
 
 
-def _follow(stream: Iterable[dict[str, Any]], action: str, ref: Reference, progress: bool
-            ) -> Iterator[dict[str, Any]]:
-    """Yield the engine's messages, raising on an error line; drives the progress bar."""
-    with _Progress(progress, f"{action.split()[0].lower()} {ref.original}") as bar:
+def _follow(stream: Iterable[dict[str, Any]], display: Display) -> Iterator[dict[str, Any]]:
+    """Yield the engine's messages to ``display`` and on; an error line is raised as docker-py's ``APIError``.
+
+    docker-py raises for a failed request but only passes an error *line* on; raised like the
+    request's errors (its text as the ``explanation``), both reach the same translator.
+    """
+    with display:
         for message in stream:
             if "error" in message or "errorDetail" in message:
                 detail = message.get("errorDetail") or {}
-                raise _stream_error(str(detail.get("message") or message.get("error")), action, ref)
-            bar.update(message)
+                reason = str(detail.get("message") or message.get("error"))
+                raise docker.errors.APIError(reason, explanation=reason)
+            display.update(message)
             yield message
 
 
@@ -152,33 +155,33 @@ def _layer_states(messages: Iterable[dict[str, Any]]) -> tuple[list[tuple[str, s
 
 
 # -- public ----------------------------------------------------------------------------------------------
-def tag(source: str, target: str) -> None:
+def tag(source: str | Reference, target: str | Reference) -> None:
     """``docker tag SOURCE TARGET``: give a local image another name (no bytes are copied)."""
-    target_ref = parse_reference(target)
+    target_ref = parsed(target)
     try:
-        ok = engine.client().api.tag(source, target_ref.repository, tag=target_ref.tag or DEFAULT_TAG)
+        ok = engine.client().api.tag(str(source), target_ref.repository, tag=target_ref.tag or DEFAULT_TAG)
     except docker.errors.NotFound:
-        raise ImageUnavailable(f"Cannot tag {source!r}: there is no local image with that name.",
+        raise ImageUnavailable(f"Cannot tag {str(source)!r}: there is no local image with that name.",
                                hint="List local images with `docker images`.") from None
     except docker.errors.APIError as exc:
-        raise PortsideError(f"docker tag {source} {target} failed: {exc.explanation or exc}") from None
+        raise engine_error(exc, "docker tag", f"{source} {target}") from None
     if not ok:
-        raise PortsideError(f"docker tag {source} {target} failed.")
+        raise EngineError(f"docker tag {source} {target} failed.")
 
 
-def push(reference: str, *, username: str | None = None, password: str | None = None,
+def push(reference: str | Reference, *, username: str | None = None, password: str | None = None,
          progress: bool = True) -> PushResult:
     """``docker push``: upload a local image to its registry; returns the digest and each layer's fate."""
-    ref = parse_reference(reference)
+    ref = parsed(reference)
     if ref.digest:
-        raise RegistryError(f"Cannot push {reference!r}: a push names a tag, not a digest.",
+        raise RegistryError(f"Cannot push {ref.original!r}: a push names a tag, not a digest.",
                             hint="Push localhost:PORT/repo:tag; the registry answers with the digest.")
     tag_name = ref.tag or DEFAULT_TAG
     auth = _auth(username, password)
     repository = ref.repository
     try:
         stream = engine.client().api.push(repository, tag=tag_name, stream=True, decode=True, auth_config=auth)
-        messages = list(_follow(stream, "Push to", ref, progress))
+        messages = list(_follow(stream, _Progress(progress, f"push {ref.original}")))
     except docker.errors.APIError as exc:
         raise _api_error(exc, "Push to", ref) from None
     layers, rest = _layer_states(messages)
@@ -188,25 +191,37 @@ def push(reference: str, *, username: str | None = None, password: str | None = 
         if isinstance(aux, dict) and aux.get("Digest"):
             digest, size = str(aux["Digest"]), int(aux.get("Size") or 0)
     if not digest:
-        raise RegistryError(f"Push {reference} ended without a digest from the engine.")
+        raise RegistryError(f"Push {ref.original} ended without a digest from the engine.")
     return PushResult(reference=f"{repository}:{tag_name}", digest=digest, size=size, layers=layers)
 
 
-def pull(reference: str, *, username: str | None = None, password: str | None = None,
-         progress: bool = True) -> Any:
-    """``docker pull``: download an image into the engine; returns the ``docker.models.images.Image``."""
-    ref = parse_reference(reference)
+def engine_pull(reference: str | Reference, *, username: str | None = None, password: str | None = None,
+                display: Display | None = None) -> Any:
+    """The one ``docker pull``, with docker-py's errors as they are; returns the ``docker.models.images.Image``.
+
+    An ``error`` line of the engine's stream is raised as ``docker.errors.APIError`` too, its text as the
+    ``explanation``. ``display`` sees every message (none: a silent pull). :func:`pull` is the friendly form.
+    """
+    ref = parsed(reference)
     auth = _auth(username, password)
     repository = ref.repository
     tag_or_digest = ref.digest or ref.tag or DEFAULT_TAG
     cli = engine.client()
+    stream = cli.api.pull(repository, tag=tag_or_digest, stream=True, decode=True, auth_config=auth)
+    for _ in _follow(stream, display or _Progress(False, "")):
+        pass
+    sep = "@" if ref.digest else ":"
+    return cli.images.get(f"{repository}{sep}{tag_or_digest}")
+
+
+def pull(reference: str | Reference, *, username: str | None = None, password: str | None = None,
+         progress: bool = True) -> Any:
+    """``docker pull``: download an image into the engine; returns the ``docker.models.images.Image``."""
+    ref = parsed(reference)
     try:
-        stream = cli.api.pull(repository, tag=tag_or_digest, stream=True, decode=True, auth_config=auth)
-        for _ in _follow(stream, "Pull of", ref, progress):
-            pass
-        sep = "@" if ref.digest else ":"
-        return cli.images.get(f"{repository}{sep}{tag_or_digest}")
+        return engine_pull(ref, username=username, password=password,
+                           display=_Progress(progress, f"pull {ref.original}"))
     except docker.errors.ImageNotFound:
-        raise RegistryError(f"Pull {reference} finished but the engine has no such image.") from None
+        raise RegistryError(f"Pull {ref.original} finished but the engine has no such image.") from None
     except docker.errors.APIError as exc:
         raise _api_error(exc, "Pull of", ref) from None

@@ -40,7 +40,7 @@ from typing import Any, cast
 import nbformat
 
 from portside.base.paths import project_root
-from portside.errors import MarkerError, PortsideError, SetupError
+from portside.errors import LabError, MarkerError, SetupError
 from portside.labs.progress import PROGRESS_ENV
 
 __all__ = [
@@ -208,8 +208,8 @@ def execute(path: Path, *, timeout: int = 600) -> None:
             client.execute(env=env)
     except CellExecutionError as err:
         first = str(err).strip().splitlines()
-        raise PortsideError(f"Executing {path.name} failed: {first[-1] if first else err}",
-                            hint="Run the solution notebook by hand to see the failing cell.") from None
+        raise LabError(f"Executing {path.name} failed: {first[-1] if first else err}",
+                       hint="Run the solution notebook by hand to see the failing cell.") from None
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     path.write_text(_text(nb), encoding="utf-8")

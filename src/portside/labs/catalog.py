@@ -12,7 +12,7 @@ import re
 from functools import cache
 from typing import Any
 
-from portside.errors import PortsideError
+from portside.errors import LabError
 from portside.labs.model import Lab
 
 __all__ = ["all_labs", "get", "lab_of", "slugs"]
@@ -55,8 +55,8 @@ def get(slug: str) -> Lab:
     try:
         return _labs()[slug]
     except KeyError:
-        raise PortsideError(f"There is no lab called {slug!r}.",
-                            hint=f"The labs are: {', '.join(slugs()) or '(none yet)'}.") from None
+        raise LabError(f"There is no lab called {slug!r}.",
+                       hint=f"The labs are: {', '.join(slugs()) or '(none yet)'}.") from None
 
 
 def lab_of(obj: Any, slug: str) -> Lab:
@@ -71,5 +71,5 @@ def lab_of(obj: Any, slug: str) -> Lab:
     found = getattr(obj, "lab", None)
     if isinstance(found, Lab):
         return found
-    raise PortsideError(f"{obj!r} is not a lab.",
-                        hint=f'Pass the lab you started: lab = portside.labs.start("{slug}").')
+    raise LabError(f"{obj!r} is not a lab.",
+                   hint=f'Pass the lab you started: lab = portside.labs.start("{slug}").')

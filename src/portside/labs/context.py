@@ -29,8 +29,8 @@ import docker.errors
 from portside.base.labels import COURSE, in_namespace
 from portside.base.paths import namespace, run_dir
 from portside.engine.daemon import client as docker_client
-from portside.errors import LabNotRunning, PortsideError
-from portside.oci.reference import join as join_reference
+from portside.errors import EngineError, LabError, LabNotRunning
+from portside.oci.endpoint import Endpoint
 
 if TYPE_CHECKING:
     import docker
@@ -194,7 +194,7 @@ class LabContext:
         try:
             container = find_container(lab.slug)
         except docker.errors.DockerException as err:
-            raise PortsideError(f"Could not list the lab's containers: {err}") from None
+            raise EngineError(f"Could not list the lab's containers: {err}") from None
         saved = state.registry
         port = _published_port(container) if container is not None and container.status == "running" else None
         running = port is not None
@@ -210,17 +210,23 @@ class LabContext:
 
     # -- addresses -----------------------------------------------------------------------------------
     @property
+    def endpoint(self) -> Endpoint:
+        """The lab's registry as one value: ``localhost:PORT``, TLS and the lab's CA, as the lab's main user."""
+        return Endpoint("localhost", self.port, tls=self.tls, ca_file=self.ca_file, username=self.user,
+                        password=self.password)
+
+    @property
     def address(self) -> str:
         """``localhost:PORT``: what image references use."""
-        return f"localhost:{self.port}"
+        return self.endpoint.address
 
     @property
     def url(self) -> str:
-        return f"{'https' if self.tls else 'http'}://{self.address}"
+        return self.endpoint.url
 
     def ref(self, repository: str, tag: str | None = None, digest: str | None = None) -> str:
         """A full reference in the lab's registry: ``localhost:PORT/REPO[:TAG][@DIGEST]``."""
-        return join_reference(self.address, repository, tag, digest)
+        return self.endpoint.ref(repository, tag, digest)
 
     # -- credentials ---------------------------------------------------------------------------------
     @property
@@ -237,7 +243,7 @@ class LabContext:
         try:
             return self.users[user]
         except KeyError:
-            raise PortsideError(f"Lab {self.lab.slug} has no user {user!r}.") from None
+            raise LabError(f"Lab {self.lab.slug} has no user {user!r}.") from None
 
     @property
     def ca_file(self) -> Path | None:
@@ -249,13 +255,12 @@ class LabContext:
 
         For an open lab (no users) the client is anonymous. The check for anonymous
         access on a lab *with* users is :func:`portside.labs.predicates.anonymous_refused`.
+        One client per user for the life of this context.
         """
-        from portside.oci.registry_client import RegistryClient
-
         user = username or self.user
         if user not in self._clients:
             password = self.password_for(user) if user else None
-            self._clients[user] = RegistryClient(self.url, username=user, password=password, ca_file=self.ca_file)
+            self._clients[user] = self.endpoint.as_user(user, password).client()
         return self._clients[user]
 
     # -- registry reads, remembered for the life of this context (one check) ---------------------------

@@ -26,7 +26,7 @@ import docker.errors
 
 from portside.base.paths import project_root
 from portside.engine.transfer import push, tag
-from portside.errors import PortsideError
+from portside.errors import LabError
 from portside.labs.context import LabContext, LabState
 from portside.labs.leaks import scan_notebook, secret_forms
 from portside.labs.model import Lab, Outcome, Requirement, Task
@@ -82,7 +82,7 @@ def use_notebook(path: str | Path) -> Path:
     """Tell the lab which saved notebook to read (kept until ``lab.close()``, across resets)."""
     notebook = Path(path).expanduser().resolve()
     if notebook.suffix != ".ipynb":
-        raise PortsideError(f"{notebook.name} is not a notebook file (.ipynb).")
+        raise LabError(f"{notebook.name} is not a notebook file (.ipynb).")
     state = LabState(SLUG)
     state.folder.mkdir(parents=True, exist_ok=True)
     (state.folder / _OVERRIDE).write_text(json.dumps({"notebook": str(notebook)}), encoding="utf-8")
@@ -101,12 +101,12 @@ def notebook_path(ctx: LabContext) -> Path:
 def no_secret_in_outputs(ctx: LabContext) -> Outcome:
     """No output of the saved notebook shows the user's password or its base64 auth form."""
     if not ctx.user or not ctx.password:
-        raise PortsideError(f"Lab {SLUG} has no password to look for.", hint=f"Run `portside lab reset {SLUG}`.")
+        raise LabError(f"Lab {SLUG} has no password to look for.", hint=f"Run `portside lab reset {SLUG}`.")
     notebook = notebook_path(ctx)
     if not notebook.is_file():
-        raise PortsideError(f"There is no saved notebook at {notebook.name} to check.",
-                            hint="Save the notebook (Ctrl+S); working on a copy with another name? Run "
-                                 "portside.labs.lab01_publish.use_notebook('its-name.ipynb') once.")
+        raise LabError(f"There is no saved notebook at {notebook.name} to check.",
+                       hint="Save the notebook (Ctrl+S); working on a copy with another name? Run "
+                            "portside.labs.lab01_publish.use_notebook('its-name.ipynb') once.")
     leaks = scan_notebook(notebook, secret_forms(ctx.user, ctx.password))
     if leaks:
         return Outcome.fail(f"in the saved {notebook.name}: " + "; ".join(str(leak) for leak in leaks))

@@ -26,7 +26,7 @@ import docker.errors
 import semver
 
 from portside.engine import transfer
-from portside.errors import PortsideError
+from portside.errors import BuildError
 from portside.labs.context import LabContext
 from portside.labs.model import Lab, Outcome, Predicate, Requirement, Task
 from portside.labs.predicates import tag_exists, tags_share_digest
@@ -75,7 +75,7 @@ def _build_commit(ctx: LabContext, revision: str, name: str) -> None:
             ctx.docker.images.build(fileobj=context, custom_context=True, tag=name, rm=True, forcerm=True,
                                     pull=False)
     except docker.errors.BuildError as err:
-        raise PortsideError(f"Building {revision} of shop failed: {err.msg}") from None
+        raise BuildError(f"Building {revision} of shop failed: {err.msg}") from None
     finally:
         archive.unlink(missing_ok=True)
 

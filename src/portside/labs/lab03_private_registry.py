@@ -21,8 +21,6 @@ no manifest refers to.
 
 from __future__ import annotations
 
-import shutil
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,14 +29,15 @@ import requests
 
 from portside.engine.transfer import push
 from portside.errors import PortInUse, RegistryError, RegistryUnreachable
-from portside.labs import catalog
-from portside.labs.context import LabContext, LabState, container_name, find_container
-from portside.labs.lifecycle import LabRegistry
+from portside.labs import catalog, lifecycle
+from portside.labs.context import LabContext, find_container
 from portside.labs.model import Lab, Outcome, Predicate, Requirement, Task
 from portside.labs.predicates import anonymous_refused, logged_in, tag_exists, user_can_pull
 from portside.lessons.sample_images import build_image
 from portside.registry.admin import blob_links, manifest_revisions, stored_blobs
-from portside.registry.container import CONFIG_PATH, docker_login
+from portside.registry.container import docker_login
+from portside.registry.maintenance import garbage_collect as collect_garbage
+from portside.registry.readiness import ContainerTarget
 
 __all__ = ["LAB", "REPO", "garbage_collect", "run_registry"]
 
@@ -59,63 +58,30 @@ def run_registry(lab: Any, *, users: Mapping[str, str] | None = None, tls: bool 
     """
     the_lab = catalog.lab_of(lab, SLUG)
     ctx = LabContext.discover(the_lab)
-    state = LabState(the_lab.slug)
-    old = find_container(the_lab.slug)
-    while old is not None:
-        try:
-            old.remove(force=True, v=True)
-        except docker.errors.NotFound:
-            pass
-        old = find_container(the_lab.slug)
-    registry = LabRegistry(the_lab.slug, users=dict(users) if users else None, tls=tls, delete=True,
-                            port=ctx.port, name=container_name(the_lab.slug))
+    lifecycle.remove_registry(the_lab.slug)
     try:
-        registry.start()
+        registry = lifecycle.start_registry(the_lab, users or {}, port=ctx.port, tls=tls, delete=True)
     except PortInUse:
         raise PortInUse(f"Port {ctx.port} was taken by another program while the lab registry restarted.",
                         hint="Run lab.reset() to start the lab on a free port.") from None
-    if registry.ca_file is not None:
-        shutil.copyfile(registry.ca_file, state.ca_file)  # where every client of the lab looks for it
-        shutil.rmtree(registry.ca_file.parent, ignore_errors=True)
-    state.registry = {"port": registry.port, "tls": tls}
     login = f"a login ({', '.join(sorted(users))})" if users else "no login: anyone may push"
     print(f"The lab registry runs again at {registry.address}: {login}; "
           + ("HTTPS with a certificate from the lab's CA (lab.context.ca_file)." if tls else "plain HTTP."))
-
-
-def _wait_ready(ctx: LabContext, timeout: float = 30) -> None:
-    verify: bool | str = str(ctx.ca_file) if ctx.ca_file else True
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{ctx.url}/v2/", timeout=2, verify=verify).status_code in (200, 401):
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RegistryUnreachable(f"The lab registry at {ctx.address} did not answer after its restart.")
 
 
 def garbage_collect(lab: Any) -> str:
     """``docker exec <registry> registry garbage-collect <config>``, then restart it; returns the summary line.
 
     The restart clears the registry's in-memory cache of which blobs exist, as the
-    registry's documentation asks after a collection.
+    registry's documentation asks after a collection. The same code as
+    :meth:`portside.registry.Registry.garbage_collect`, on the lab's container found by label.
     """
     ctx = LabContext.discover(catalog.lab_of(lab, SLUG))
     container = find_container(ctx.lab.slug)
     if container is None or container.status != "running":
         raise RegistryUnreachable(f"The lab registry is not running (nothing answers at {ctx.address}).",
                                   hint="Run lab.reset() to start it again.")
-    result = container.exec_run(["registry", "garbage-collect", CONFIG_PATH])
-    output = bytes(result.output or b"").decode(errors="replace")
-    if result.exit_code != 0 and "Path not found" in output:
-        return "Nothing to collect: the registry has not stored any repository yet."
-    if result.exit_code != 0:
-        raise RegistryError(f"registry garbage-collect failed (exit {result.exit_code}): "
-                            f"{output.strip().splitlines()[-1] if output.strip() else 'no output'}")
-    container.restart(timeout=2)
-    _wait_ready(ctx)
+    output = collect_garbage(ContainerTarget(container), ctx.address, tls=ctx.tls)
     return next((line for line in output.splitlines() if "blobs marked" in line), output.strip())
 
 

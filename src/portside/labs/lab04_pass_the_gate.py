@@ -24,7 +24,7 @@ from typing import Any
 
 from portside.base.labels import course_labels
 from portside.engine.transfer import push
-from portside.errors import PortsideError
+from portside.errors import LabError
 from portside.labs import catalog
 from portside.labs.context import LabContext
 from portside.labs.model import Lab, Outcome, Predicate, Requirement, Task
@@ -103,7 +103,7 @@ def release_scan(ctx: LabContext, tag: str = RELEASE) -> ScanReport:
     """The checker's scan of ``team/app:TAG`` as it is in the registry now (cached by digest)."""
     digest = ctx.digest(REPO, tag)
     if digest is None:
-        raise PortsideError(f"{REPO}:{tag} is not in the lab registry.")
+        raise LabError(f"{REPO}:{tag} is not in the lab registry.")
     if digest not in _SCANS:
         _SCANS[digest] = scan(ctx.ref(REPO, digest=digest), from_registry=True)
     return _SCANS[digest]

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from portside.engine.transfer import push
-from portside.errors import PortsideError
+from portside.errors import LabError, SigningError
 from portside.labs import catalog
 from portside.labs.context import LabContext, LabState
 from portside.labs.model import Lab, Outcome, Predicate, Requirement, Task
@@ -91,7 +91,7 @@ def public_key_shared() -> Predicate:
                                 "as you")
         try:
             load_public_key(data)
-        except PortsideError:
+        except SigningError:
             return Outcome.fail("the shared file is not an ECDSA public key in PEM form")
         return Outcome.ok()
 
@@ -259,7 +259,7 @@ def _signing_env(ctx: LabContext) -> dict[str, Any]:
 def _release_ref(ctx: LabContext) -> str:
     digest = ctx.digest(REPO, TAG)
     if digest is None:
-        raise PortsideError(f"{REPO}:{TAG} is gone from the lab registry.", hint="Run lab.reset().")
+        raise LabError(f"{REPO}:{TAG} is gone from the lab registry.", hint="Run lab.reset().")
     return ctx.ref(REPO, digest=digest)
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from portside.errors import PortsideError
+from portside.errors import LabError
 
 __all__ = ["Leak", "output_texts", "scan_notebook", "secret_forms"]
 
@@ -75,10 +75,10 @@ def scan_notebook(path: Path | str, secrets: Mapping[str, str]) -> list[Leak]:
     try:
         data = json.loads(notebook.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise PortsideError(f"There is no saved notebook at {notebook.name}.",
-                            hint="Save the notebook (Ctrl+S), then check again.") from None
+        raise LabError(f"There is no saved notebook at {notebook.name}.",
+                       hint="Save the notebook (Ctrl+S), then check again.") from None
     except (OSError, ValueError) as exc:
-        raise PortsideError(f"Could not read the notebook {notebook.name}: {exc}") from None
+        raise LabError(f"Could not read the notebook {notebook.name}: {exc}") from None
     leaks: list[Leak] = []
     for number, cell in enumerate(data.get("cells") or [], 1):
         texts = [text for output in cell.get("outputs") or [] for text in output_texts(output)]

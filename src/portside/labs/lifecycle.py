@@ -12,36 +12,30 @@ from __future__ import annotations
 
 import secrets
 import shutil
+from collections.abc import Mapping
 from typing import Any
 
 import docker.errors
 
-from portside.base.labels import COURSE, course_labels
+from portside.base.labels import COURSE
 from portside.engine.daemon import client as docker_client
 from portside.errors import ImageUnavailable, PortInUse, PortsideError
 from portside.labs.context import LabContext, LabState, container_name, lab_containers, lab_labels
 from portside.labs.model import Lab
 from portside.lessons import myapp
-from portside.registry.container import Registry, docker_logout, remove_local_names
+from portside.oci import credentials
+from portside.registry.container import Registry, remove_local_names
 
-__all__ = ["LabRegistry", "ensure_running", "provision", "remove_built_images", "teardown"]
+__all__ = ["LabRegistry", "ensure_running", "provision", "remove_built_images", "remove_registry", "start_registry",
+           "teardown"]
 
 
 class LabRegistry(Registry):
-    """A course registry that also carries the ``org.portside.lab=SLUG`` label.
-
-    ``Registry`` sets its labels while claiming its port at start; testcontainers'
-    ``_configure`` hook runs after that, just before the container is created.
-    """
+    """A course registry that also carries the ``org.portside.lab=SLUG`` label (so any process finds it)."""
 
     def __init__(self, slug: str, **options: Any) -> None:
-        super().__init__(**options)
+        super().__init__(labels=lab_labels(slug), **options)
         self._lab_slug = slug
-
-    def _configure(self) -> None:
-        super()._configure()
-        labels = {**course_labels("registry", port=str(self.port)), **self._kwargs.get("labels", {})}
-        self.with_kwargs(**{**self._kwargs, "labels": {**labels, **lab_labels(self._lab_slug)}})
 
 
 def _new_password() -> str:
@@ -83,11 +77,6 @@ def _ports_of(containers: list[Any]) -> set[int]:
     return ports
 
 
-def _forget_logins(port: int) -> None:
-    for address in (f"localhost:{port}", f"127.0.0.1:{port}"):
-        docker_logout(address)
-
-
 def remove_built_images(lab: Lab) -> None:
     """Remove the local images the lab's setup built (only names the course made: a learner's own stay)."""
     for name in lab.built_images:
@@ -101,18 +90,12 @@ def teardown(slug: str, *, forget: bool = False) -> None:
     goes too; otherwise the passwords are kept so a reset does not change them.
     """
     state = LabState(slug)
-    containers = _lab_containers(slug)
-    ports = _ports_of(containers)
+    ports = remove_registry(slug)
     if state.registry.get("port"):
         ports.add(int(state.registry["port"]))
-    for container in containers:
-        try:
-            container.remove(force=True, v=True)  # v: the registry's anonymous data volume
-        except docker.errors.NotFound:
-            pass
     for port in sorted(ports):
         remove_local_names(port)
-        _forget_logins(port)
+        credentials.forget(f"localhost:{port}")  # every form: 127.0.0.1:PORT, http(s)://… too
     if forget:
         state.remove()
     else:
@@ -120,10 +103,44 @@ def teardown(slug: str, *, forget: bool = False) -> None:
         state.forget_facts()
 
 
-def _start_registry(lab: Lab, users: dict[str, str], port: int | None) -> Registry:
-    registry = LabRegistry(lab.slug, users=users or None, tls=lab.tls, delete=lab.delete, port=port,
-                            name=container_name(lab.slug))
-    return registry.start()
+def remove_registry(slug: str) -> set[int]:
+    """Remove the lab's registry container(s) and their data; return the host ports they had.
+
+    Only the containers: local tags, saved logins and the state folder stay (see :func:`teardown`).
+    """
+    containers = _lab_containers(slug)
+    ports = _ports_of(containers)
+    for container in containers:
+        try:
+            container.remove(force=True, v=True)  # v: the registry's anonymous data volume
+        except docker.errors.NotFound:
+            pass
+    return ports
+
+
+def start_registry(lab: Lab, users: Mapping[str, str], *, port: int | None, tls: bool | None = None,
+                   delete: bool | None = None) -> Registry:
+    """Start the lab's registry (``tls``/``delete``: the lab's own settings unless given) and record it.
+
+    Recording it is what makes it the lab's for every process: its port and TLS setting
+    in the state folder, and its CA there too (the container keeps its own copy of the
+    key; the registry's temporary certificate folder goes).
+    """
+    tls = lab.tls if tls is None else tls
+    delete = lab.delete if delete is None else delete
+    registry = LabRegistry(lab.slug, users=dict(users) or None, tls=tls, delete=delete, port=port,
+                           name=container_name(lab.slug))
+    registry.start()
+    state = LabState(lab.slug)
+    try:
+        if registry.ca_file is not None:
+            shutil.copyfile(registry.ca_file, state.ca_file)
+            shutil.rmtree(registry.ca_file.parent, ignore_errors=True)
+        state.registry = {"port": registry.port, "tls": tls}
+    except BaseException:
+        remove_registry(lab.slug)
+        raise
+    return registry
 
 
 def provision(lab: Lab) -> LabContext:
@@ -137,15 +154,10 @@ def provision(lab: Lab) -> LabContext:
         users = {user: _new_password() for user in lab.users}
         state.credentials = users
     try:
-        registry = _start_registry(lab, users, int(previous) if previous else None)
+        start_registry(lab, users, port=int(previous) if previous else None)
     except PortInUse:
-        registry = _start_registry(lab, users, None)  # the old port was taken meanwhile: any free one
+        start_registry(lab, users, port=None)  # the old port was taken meanwhile: any free one
     try:
-        if lab.tls and registry.ca_file is not None:
-            # keep the CA with the lab (any process can find it); the container has its own key copy
-            shutil.copyfile(registry.ca_file, state.ca_file)
-            shutil.rmtree(registry.ca_file.parent, ignore_errors=True)
-        state.registry = {"port": registry.port, "tls": lab.tls}
         ctx = LabContext.discover(lab)
         lab.setup(ctx)
     except BaseException:

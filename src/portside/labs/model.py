@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import docker.errors
 import requests
 
-from portside.errors import PortsideError
+from portside.errors import LabError, PortsideError
 
 if TYPE_CHECKING:
     from portside.labs.context import LabContext
@@ -144,5 +144,5 @@ class Lab:
     def task(self, number: int) -> Task:
         """Task ``number`` (1-based). Raises :class:`PortsideError` for a number the lab lacks."""
         if not 1 <= number <= len(self.tasks):
-            raise PortsideError(f"Lab {self.slug} has tasks 1 to {len(self.tasks)}; there is no task {number}.")
+            raise LabError(f"Lab {self.slug} has tasks 1 to {len(self.tasks)}; there is no task {number}.")
         return self.tasks[number - 1]

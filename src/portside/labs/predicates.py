@@ -16,8 +16,6 @@ on every run. A predicate that cannot look (registry down) raises a
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,9 +23,9 @@ from typing import TYPE_CHECKING
 import docker.errors
 import requests
 
-from portside.base.paths import docker_config_dir
-from portside.errors import PortsideError, RegistryAuthError, RegistryError, RegistryUnreachable
+from portside.errors import ImageUnavailable, RegistryAuthError, RegistryError, http_error
 from portside.labs.model import Outcome
+from portside.oci import credentials
 
 if TYPE_CHECKING:
     from portside.labs.context import LabContext
@@ -124,10 +122,8 @@ def anonymous_refused() -> Predicate:
         # A plain request on purpose: RegistryClient would fall back to the course's saved login.
         try:
             response = requests.get(f"{ctx.url}/v2/", timeout=5, verify=str(ctx.ca_file) if ctx.ca_file else True)
-        except requests.exceptions.SSLError:
-            raise RegistryError(f"The TLS certificate of {ctx.url} could not be verified.") from None
-        except requests.RequestException:
-            raise RegistryUnreachable(f"Nothing answered at {ctx.url}.") from None
+        except requests.RequestException as exc:
+            raise http_error(exc, ctx.url, path="/v2/", ca_file=ctx.ca_file) from None
         if response.status_code == 401:
             return Outcome.ok()
         return Outcome.fail(f"an anonymous request was answered {response.status_code}, not 401: anyone can read it")
@@ -164,38 +160,18 @@ def user_can_pull(repo: str, tag: str, user: str | None = None) -> Predicate:
     return check
 
 
-def _saved_login(address: str) -> tuple[str, str] | None:
-    """The user and password the course's Docker config holds for ``address``."""
-    try:
-        config = json.loads((docker_config_dir() / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if config.get("credsStore") or address in (config.get("credHelpers") or {}):
-        raise PortsideError("The course's Docker config uses a credential helper; the check cannot read it.",
-                            hint="Remove credsStore/credHelpers from the course's config.json.")
-    auths = config.get("auths") or {}
-    for key in (address, f"http://{address}", f"https://{address}"):
-        entry = auths.get(key)
-        if isinstance(entry, dict) and entry.get("auth"):
-            user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
-            return user, password
-    return None
-
-
 def logged_in(user: str | None = None) -> Predicate:
     """The course's Docker client is logged in to the lab registry as ``user``, with a password that works now."""
 
     def check(ctx: LabContext) -> Outcome:
         who = user or ctx.user
-        saved = _saved_login(ctx.address)
+        saved = credentials.saved_login(ctx.address)
         if saved is None:
             return Outcome.fail("the course's Docker config holds no login for the lab registry")
-        name, password = saved
+        name = saved.user
         if name != who:
             return Outcome.fail(f"logged in as {name!r}, not as {who!r}")
-        from portside.oci.registry_client import RegistryClient
-
-        status = RegistryClient(ctx.url, username=name, password=password, ca_file=ctx.ca_file).ping()
+        status = ctx.endpoint.as_user(name, saved.password).client().ping()
         if status != 200:
             return Outcome.fail(f"the saved password of {name!r} is refused by the registry (log in again)")
         return Outcome.ok()
@@ -210,8 +186,8 @@ def tag_is_image(repo: str, tag: str, image: str) -> Predicate:
         try:
             local = ctx.docker.images.get(image)
         except docker.errors.ImageNotFound:
-            raise PortsideError(f"The image {image} is not on this machine.",
-                                hint="Run `portside images ensure`, then reset the lab.") from None
+            raise ImageUnavailable(f"The image {image} is not on this machine.",
+                                   hint="Run `portside images ensure`, then reset the lab.") from None
         if ctx.digest(repo, tag) is None:
             return Outcome.fail(f"{repo}:{tag} not found — {_whats_there(ctx, repo)}")
         manifest = ctx.manifest(repo, tag).json()

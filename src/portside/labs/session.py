@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from portside.errors import PortsideError
+from portside.errors import LabError, PortsideError
 from portside.labs import catalog, lifecycle
 from portside.labs.context import LabContext, LabNotRunning, LabState
 from portside.labs.model import Lab, Outcome, Task
 from portside.labs.progress import Progress
 from portside.labs.report import CheckReport, HintView, RequirementResult, TaskResult
+from portside.oci.endpoint import Endpoint
 from portside.oci.registry_client import RegistryClient
 
 __all__ = ["LabSession", "attach", "check", "close", "fast_forward", "reset", "start"]
@@ -40,13 +41,18 @@ class LabSession:
         return LabContext.discover(self.lab)
 
     @property
+    def endpoint(self) -> Endpoint:
+        """The lab's registry as one value (address, URL, TLS, CA, your login), found again on each call."""
+        return self.context.endpoint
+
+    @property
     def address(self) -> str:
         """``localhost:PORT`` of the lab's registry: the first part of your image references."""
-        return self.context.address
+        return self.endpoint.address
 
     @property
     def url(self) -> str:
-        return self.context.url
+        return self.endpoint.url
 
     @property
     def user(self) -> str | None:
@@ -69,7 +75,7 @@ class LabSession:
 
     def ref(self, repository: str, tag: str | None = None, digest: str | None = None) -> str:
         """``localhost:PORT/repository[:tag][@digest]`` in the lab's registry."""
-        return self.context.ref(repository, tag, digest)
+        return self.endpoint.ref(repository, tag, digest)
 
     def client(self, username: str | None = None) -> RegistryClient:
         """A registry API client logged in as ``username`` (default: you)."""
@@ -151,9 +157,9 @@ class LabSession:
         Those tasks are recorded as skipped (not passed) in your progress.
         """
         if not 1 <= task <= len(self.lab.tasks) + 1:
-            raise PortsideError(f"Lab {self.lab.slug} has tasks 1 to {len(self.lab.tasks)}; "
-                                f"fast_forward({task}) makes no sense.",
-                                hint=f"Use 1..{len(self.lab.tasks) + 1} ({len(self.lab.tasks) + 1} = solve them all).")
+            raise LabError(f"Lab {self.lab.slug} has tasks 1 to {len(self.lab.tasks)}; "
+                           f"fast_forward({task}) makes no sense.",
+                           hint=f"Use 1..{len(self.lab.tasks) + 1} ({len(self.lab.tasks) + 1} = solve them all).")
         earlier = list(self.lab.tasks[: task - 1])
         ctx = lifecycle.ensure_running(self.lab)
         for t in earlier:

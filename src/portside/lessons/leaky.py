@@ -31,7 +31,7 @@ import docker.errors
 from portside import engine
 from portside.base.labels import course_labels
 from portside.engine.buildcache import guarded, remove_discarded_stages, step_ids
-from portside.errors import PortsideError
+from portside.errors import BuildError, PortsideError, UsageError, engine_detail, engine_error
 from portside.setup.images import require_base
 
 __all__ = ["BASE", "CREDENTIALS_PATH", "VARIANTS", "LeakyBuild", "app_dir", "build", "dockerfile",
@@ -60,8 +60,8 @@ def dockerfile(variant: Variant) -> str:
     try:
         return (app_dir() / VARIANTS[variant]).read_text(encoding="utf-8")
     except KeyError:
-        raise PortsideError(f"There is no leaky-demo variant {variant!r}.",
-                            hint=f"Pick one of {', '.join(VARIANTS)}.") from None
+        raise UsageError(f"There is no leaky-demo variant {variant!r}.",
+                         hint=f"Pick one of {', '.join(VARIANTS)}.") from None
 
 
 def fake_credentials() -> str:
@@ -124,14 +124,16 @@ def _build(cli: Any, variant: Variant, tag: str, credentials: str) -> tuple[Any,
     except docker.errors.BuildError as exc:
         reason = str(exc.msg or exc)
         if "--mount" in reason or "mount" in reason.lower():
+            # the base class on purpose: lesson 04 shows this error, and its saved output names PortsideError
             raise PortsideError(
                 f"Building the {variant} demo failed: this engine's builder does not understand `RUN --mount` "
                 f"({reason.strip()}).",
                 hint="Build secrets need BuildKit (`docker buildx build`, or DOCKER_BUILDKIT=1 on Docker 18.09+); "
                      "without it, use a multi-stage build (Dockerfile.multistage).") from None
-        raise PortsideError(f"Building the {variant} demo failed: {reason}") from None
+        raise BuildError(f"Building the {variant} demo failed: {reason}") from None
     except docker.errors.APIError as exc:
-        raise PortsideError(f"Building the {variant} demo failed: {exc.explanation or exc}") from None
+        raise engine_error(exc, "Building the demo", variant, instead={
+            "other": BuildError(f"Building the {variant} demo failed: {engine_detail(exc)}")}) from None
 
 
 def remove(*images: str | LeakyBuild) -> None:

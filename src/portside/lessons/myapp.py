@@ -19,7 +19,7 @@ import docker.errors
 from portside import engine
 from portside.base.labels import COURSE, course_labels
 from portside.engine.buildcache import guarded
-from portside.errors import PortsideError
+from portside.errors import BuildError, UsageError
 from portside.setup.images import require_base
 
 __all__ = ["BASE", "DOCKERFILE", "LOCAL_NAME", "build", "check_name_free", "remove"]
@@ -42,9 +42,9 @@ def check_name_free(name: str = LOCAL_NAME) -> None:
     except docker.errors.ImageNotFound:
         return
     if (image.labels or {}).get(COURSE) != "true":
-        raise PortsideError(f"There is already an image called {name} on this machine, and it is not the course's.",
-                            hint=f"The course will not re-point it. Rename yours (docker tag {name} mine:{name}; "
-                                 f"docker rmi {name}), then run this again.")
+        raise UsageError(f"There is already an image called {name} on this machine, and it is not the course's.",
+                         hint=f"The course will not re-point it. Rename yours (docker tag {name} mine:{name}; "
+                              f"docker rmi {name}), then run this again.")
 
 
 def build(name: str = LOCAL_NAME, *, dockerfile: str = DOCKERFILE) -> Any:
@@ -58,7 +58,7 @@ def build(name: str = LOCAL_NAME, *, dockerfile: str = DOCKERFILE) -> Any:
             image, _ = cli.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=name, pull=False, rm=True,
                                         forcerm=True, labels=course_labels("example-image"))
         except docker.errors.BuildError as exc:
-            raise PortsideError(f"Building {name} failed: {exc.msg}") from None
+            raise BuildError(f"Building {name} failed: {exc.msg}") from None
         return image
 
     return guarded(build_it)  # the step cache is shared with other builds: see portside.engine.buildcache

@@ -103,6 +103,7 @@ def enforce(references: Iterable[str], *, require_digest: bool = False) -> Polic
     if not report.passed:
         lines = "\n".join(f"  {v.reference}: {v.reason}" for v in report.rejected)
         count = len(report.rejected)
+        # the base class on purpose: lesson 02 shows this error, and its saved output names PortsideError
         raise PortsideError(f"Deploy refused: {count} image reference{'s are' if count > 1 else ' is'} "
                             f"not pinned.\n{lines}",
                             hint="Deploy an exact version (app:1.2.3), a commit tag (app:sha-1a2b3c4) or, "

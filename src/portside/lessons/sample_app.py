@@ -41,7 +41,7 @@ from portside.base.labels import COURSE, STANDIN, course_labels
 from portside.base.paths import state_dir
 from portside.base.proc import run
 from portside.engine.buildcache import guarded, remove_discarded_stages, remove_failed_steps
-from portside.errors import PortsideError, SetupError
+from portside.errors import BuildError, PortsideError, SetupError, UsageError, engine_detail, engine_error
 from portside.setup.images import require_base
 from portside.tools.verify import check_file, pip_download_all, sha256_file
 
@@ -77,7 +77,7 @@ def app_dir() -> Path:
 def requirements_file(variant: Variant) -> Path:
     """``requirements-vulnerable.txt`` or ``requirements-fixed.txt`` of the app."""
     if variant not in VARIANTS:
-        raise PortsideError(f"pyapp has no variant {variant!r}.", hint=f"Use one of: {', '.join(VARIANTS)}.")
+        raise UsageError(f"pyapp has no variant {variant!r}.", hint=f"Use one of: {', '.join(VARIANTS)}.")
     return app_dir() / f"requirements-{variant}.txt"
 
 
@@ -98,11 +98,11 @@ def pinned_hashes(path: Path | None = None) -> dict[tuple[str, str], set[str]]:
         try:
             name, version, _, _ = parse_wheel_filename(filename.strip())
         except ValueError:
-            raise PortsideError(f"{source.name}, line {number}: {filename.strip()!r} is not a wheel file name.",
-                                hint="Each line is `SHA256  WHEEL-FILE-NAME`, as sha256sum writes it.") from None
+            raise UsageError(f"{source.name}, line {number}: {filename.strip()!r} is not a wheel file name.",
+                             hint="Each line is `SHA256  WHEEL-FILE-NAME`, as sha256sum writes it.") from None
         if not re.fullmatch(r"[0-9a-f]{64}", digest):
-            raise PortsideError(f"{source.name}, line {number}: {digest!r} is not a sha256.",
-                                hint="Each line is `SHA256  WHEEL-FILE-NAME`, as sha256sum writes it.")
+            raise UsageError(f"{source.name}, line {number}: {digest!r} is not a sha256.",
+                             hint="Each line is `SHA256  WHEEL-FILE-NAME`, as sha256sum writes it.")
         found.setdefault((str(name), str(version)), set()).add(digest)
     return found
 
@@ -144,7 +144,7 @@ def pins(requirements: Path) -> list[Pin]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise PortsideError(f"Cannot read {path}: {exc.strerror}.", hint="Check the path.") from None
+        raise UsageError(f"Cannot read {path}: {exc.strerror}.", hint="Check the path.") from None
     found: list[Pin] = []
     for number, line in enumerate(lines, start=1):
         text = line.split("#", 1)[0].strip()
@@ -152,12 +152,12 @@ def pins(requirements: Path) -> list[Pin]:
             continue
         match = _PIN.match(text)
         if match is None:
-            raise PortsideError(f"{path.name}, line {number}: {text!r} is not pinned as name==version.",
-                                hint="Pin every package, dependencies included (like a lock file), e.g. "
-                                     "httpx==0.28.1.")
+            raise UsageError(f"{path.name}, line {number}: {text!r} is not pinned as name==version.",
+                             hint="Pin every package, dependencies included (like a lock file), e.g. "
+                                  "httpx==0.28.1.")
         found.append(Pin(match.group(1), match.group(2)))
     if not found:
-        raise PortsideError(f"{path} pins no package.", hint="Write one name==version per line.")
+        raise UsageError(f"{path} pins no package.", hint="Write one name==version per line.")
     return found
 
 
@@ -322,14 +322,15 @@ def _build(cli: Any, reqs: Path, name: str, all_labels: Mapping[str, str]) -> st
             if "error" in chunk:
                 tail = _log_tail(log)
                 remove_failed_steps("".join(log), base=BASE)  # the steps that did work stay no longer
-                raise PortsideError(f"Building {name} failed: {chunk['error'].strip()}\n{tail}",
-                                    hint="Read pip's message above: usually a pin that does not fit another "
-                                         "(bump the dependencies together), or a wheel that is missing.")
+                raise BuildError(f"Building {name} failed: {chunk['error'].strip()}\n{tail}",
+                                 hint="Read pip's message above: usually a pin that does not fit another "
+                                      "(bump the dependencies together), or a wheel that is missing.")
             aux: Any = chunk.get("aux")
             if isinstance(aux, dict) and aux.get("ID"):
                 image_id = str(aux["ID"])
     except docker.errors.APIError as exc:
-        raise PortsideError(f"The engine refused to build {name}: {exc.explanation or exc}.") from None
+        raise engine_error(exc, "Building", name, instead={
+            "other": BuildError(f"The engine refused to build {name}: {engine_detail(exc)}.")}) from None
     if image_id is None:
         image_id = str(cli.images.get(name).id)
     remove_discarded_stages(image_id, "".join(log), base=BASE)

@@ -29,7 +29,7 @@ import docker.errors
 
 from portside import engine
 from portside.engine.buildcache import guarded
-from portside.errors import ImageUnavailable, PortsideError
+from portside.errors import BuildError, ImageUnavailable, engine_detail, engine_error
 from portside.oci.reference import parse as parse_reference
 
 __all__ = ["SAMPLE", "MiB", "build_image", "remove_images"]
@@ -77,9 +77,10 @@ def build_image(name: str, *, base: str = "busybox:1.35", size: int = 2 * MiB, s
             image, _ = cli.images.build(fileobj=_context(dockerfile, payload), custom_context=True, tag=name,
                                         rm=True, forcerm=True, pull=False)
         except docker.errors.BuildError as exc:
-            raise PortsideError(f"Building {name} failed: {exc.msg or exc}") from None
+            raise BuildError(f"Building {name} failed: {exc.msg or exc}") from None
         except docker.errors.APIError as exc:
-            raise PortsideError(f"Building {name} failed: {exc.explanation or exc}") from None
+            raise engine_error(exc, "Building", name, instead={
+                "other": BuildError(f"Building {name} failed: {engine_detail(exc)}")}) from None
         return str(image.id)
 
     return guarded(build)  # the step cache is shared with other builds: see portside.engine.buildcache
@@ -92,9 +93,7 @@ def remove_images(names: Iterable[str]) -> list[str]:
     for name in names:
         try:
             images.remove(name, noprune=False)
-        except docker.errors.NotFound:
+        except docker.errors.APIError:  # gone already (NotFound is an APIError), or still used by a container
             continue
-        except docker.errors.APIError:
-            continue  # still used by a container: not ours to stop
         removed.append(name)
     return removed

@@ -33,7 +33,7 @@ import semver
 
 from portside.base.proc import run
 from portside.engine import transfer
-from portside.errors import PortsideError
+from portside.errors import PortsideError, UsageError
 
 if TYPE_CHECKING:
     from portside.oci.registry_client import RegistryClient
@@ -75,10 +75,10 @@ def parse_version(text: str) -> semver.Version:
     try:
         version = semver.Version.parse(candidate)
     except (ValueError, TypeError):
-        raise PortsideError(f"{text!r} is not a semantic version.", hint=_VERSION_HINT) from None
+        raise UsageError(f"{text!r} is not a semantic version.", hint=_VERSION_HINT) from None
     if version.build:
-        raise PortsideError(f"{text!r} carries build metadata (+{version.build}); a registry tag cannot contain '+'.",
-                            hint="Drop the +… part, or put that information in a label or a separate tag.")
+        raise UsageError(f"{text!r} carries build metadata (+{version.build}); a registry tag cannot contain '+'.",
+                         hint="Drop the +… part, or put that information in a label or a separate tag.")
     return version
 
 
@@ -203,9 +203,9 @@ def commit_tag(repo: str | Path, revision: str = "HEAD", *, length: int = 7) -> 
     except PortsideError:
         full = ""
     if not re.fullmatch(r"[0-9a-f]{40}([0-9a-f]{24})?", full):
-        raise PortsideError(f"{revision!r} is not a commit of the git repository at {Path(repo).name}.",
-                            hint="Check the folder is a git repository (`git -C DIR log --oneline`) "
-                                 "and the revision exists.")
+        raise UsageError(f"{revision!r} is not a commit of the git repository at {Path(repo).name}.",
+                         hint="Check the folder is a git repository (`git -C DIR log --oneline`) "
+                              "and the revision exists.")
     return f"sha-{full[:length]}"
 
 
@@ -250,8 +250,8 @@ def retag(client: RegistryClient, repository: str, source: str, *targets: str) -
     """
     bad = [t for t in targets if not TAG_PATTERN.fullmatch(t)]
     if bad:
-        raise PortsideError(f"Not valid tags: {', '.join(map(repr, bad))}.",
-                            hint="A tag is 1–128 letters, digits, '_', '.' or '-', not starting with '.' or '-'.")
+        raise UsageError(f"Not valid tags: {', '.join(map(repr, bad))}.",
+                         hint="A tag is 1–128 letters, digits, '_', '.' or '-', not starting with '.' or '-'.")
     manifest = client.manifest(repository, source)
     for target in targets:
         client.put_manifest(repository, target, manifest)

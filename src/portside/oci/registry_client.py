@@ -17,7 +17,6 @@ own Docker config, never ``~/.docker``).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json as jsonlib
 from dataclasses import dataclass
@@ -29,8 +28,8 @@ import oras.auth.utils
 import oras.provider
 import requests
 
-from portside.base.paths import docker_config_dir
-from portside.errors import RegistryAuthError, RegistryError, RegistryUnreachable
+from portside.errors import RegistryAuthError, RegistryError, http_error, status_error
+from portside.oci.credentials import saved_login
 
 __all__ = ["MANIFEST_MEDIA_TYPES", "Manifest", "RegistryClient"]
 
@@ -62,29 +61,10 @@ def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def _course_credentials(host: str) -> str | None:
-    """The base64 ``user:password`` the course's Docker config holds for ``host``, if any."""
-    config = docker_config_dir() / "config.json"
-    try:
-        auths = jsonlib.loads(config.read_text(encoding="utf-8")).get("auths", {})
-    except (OSError, ValueError):
-        return None
-    for name in oras.utils.iter_localhosts(host):
-        for key in (name, f"http://{name}", f"https://{name}"):
-            entry = auths.get(key)
-            if isinstance(entry, dict) and entry.get("auth"):
-                return str(entry["auth"])
-    return None
-
-
-def _error_text(response: requests.Response) -> str:
-    """The registry's own error message (``{"errors": [{"code", "message"}]}``), if it sent one."""
-    try:
-        errors = response.json().get("errors") or []
-    except ValueError:
-        return response.reason or ""
-    parts = [f"{e.get('code', '')}: {e.get('message', '')}".strip(": ") for e in errors if isinstance(e, dict)]
-    return "; ".join(dict.fromkeys(parts)) or response.reason or ""
+def _saved(address: str) -> tuple[str, str] | None:
+    """The course's saved login for ``address`` (read by :mod:`portside.oci.credentials`, its one reader)."""
+    login = saved_login(address)
+    return (login.user, login.password) if login else None
 
 
 class _Transport(oras.provider.Registry):  # type: ignore[misc]  # oras ships no type information
@@ -104,13 +84,11 @@ class _Transport(oras.provider.Registry):  # type: ignore[misc]  # oras ships no
         super().__init__(hostname=parts.netloc, insecure=parts.scheme == "http",
                          tls_verify=str(ca_file) if ca_file else True, auth_backend="token")
         self.username = username
-        self._basic: str | None = None
-        if username is not None:
-            self._basic = oras.auth.utils.get_basic_auth(username, password or "")
-        else:
-            self._basic = _course_credentials(parts.netloc)
-        if self._basic:
-            self.auth.set_basic_auth(*base64.b64decode(self._basic).decode().split(":", 1))
+        self._basic: str | None = None  # base64 "user:password", sent when the registry asks for Basic
+        login = (username, password or "") if username is not None else _saved(parts.netloc)
+        if login is not None:
+            self._basic = oras.auth.utils.get_basic_auth(*login)
+            self.auth.set_basic_auth(*login)
         self._scheme: str | None = None  # "basic" or "bearer", learnt from the first challenge
         self.ca_file = ca_file
         self.timeout = timeout
@@ -122,19 +100,8 @@ class _Transport(oras.provider.Registry):  # type: ignore[misc]  # oras ships no
         try:
             return session.request(method, url, data=data, json=json, headers=headers, stream=stream,
                                    verify=self._tls_verify, timeout=self.timeout, allow_redirects=True)
-        except requests.exceptions.SSLError as exc:
-            hint = ("Pass the course CA: RegistryClient(url, ca_file=registry.ca_file) "
-                    "(curl: --cacert FILE; Go tools: SSL_CERT_FILE from registry.tool_env()).")
-            if self.ca_file:
-                hint = f"The CA file {self.ca_file} did not vouch for this server: is it the registry's own CA?"
-            raise RegistryError(f"The TLS certificate of {self.url} could not be verified ({_ssl_reason(exc)}).",
-                                hint=hint) from None
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            what = "timed out" if isinstance(exc, requests.exceptions.Timeout) else "connection refused"
-            raise RegistryUnreachable(f"Nothing answered at {self.url} ({what}).") from None
         except requests.exceptions.RequestException as exc:
-            raise RegistryError(f"{method} {urlsplit(url).path} at {self.url} broke off: {exc}",
-                                hint="The registry may have restarted or lost data; try again.") from None
+            raise http_error(exc, self.url, method=method, path=urlsplit(url).path, ca_file=self.ca_file) from None
 
     def do_request(self, url: str, method: str = "GET", data: Any = None, headers: dict[str, str] | None = None,
                    json: Any = None, stream: bool = False) -> requests.Response:
@@ -166,32 +133,15 @@ class _Transport(oras.provider.Registry):  # type: ignore[misc]  # oras ships no
             raise self._auth_error(response, method, url)
         return response
 
-    def _auth_error(self, response: requests.Response, method: str, url: str) -> RegistryAuthError:
-        path = urlsplit(url).path
-        detail = _error_text(response)
-        if response.status_code == 403:
-            return RegistryAuthError(f"{self.url} denied {method} {path}: {detail}.", status=403,
-                                     hint="This user may not do that here (check the registry's access rules).")
-        if self._basic is None:
-            return RegistryAuthError(
-                f"{self.url} requires a login ({method} {path} answered 401 Unauthorized).", status=401,
-                hint="Pass username= and password=, or log in first with docker_login(address, user, password).")
-        who = f"user {self.username!r}" if self.username else "the saved course login"
-        return RegistryAuthError(f"{self.url} refused the credentials of {who} (401 Unauthorized).", status=401)
+    def _auth_error(self, response: requests.Response, method: str, url: str) -> RegistryError:
+        who = None if self._basic is None else (f"user {self.username!r}" if self.username
+                                                else "the saved course login")
+        return status_error(response, self.url, who=who)
 
     def _check_200_response(self, response: requests.Response) -> None:
         """Used by oras' own helpers (tags pagination): non-2xx becomes RegistryError."""
         if response.status_code not in (200, 201, 202):
-            raise RegistryError(f"{response.request.method} {urlsplit(response.url).path} at {self.url} failed: "
-                                f"{response.status_code} {_error_text(response)}.", status=response.status_code)
-
-
-def _ssl_reason(exc: Exception) -> str:
-    text = str(exc)
-    for marker in ("certificate verify failed: ", "SSLError("):
-        if marker in text:
-            text = text.split(marker, 1)[1]
-    return text.split(" (_ssl.c")[0].strip("\"')( ") or "TLS handshake failed"
+            raise status_error(response, self.url)
 
 
 class RegistryClient:
@@ -210,8 +160,7 @@ class RegistryClient:
 
     def _expect(self, response: requests.Response, what: str, *ok: int) -> requests.Response:
         if response.status_code not in (ok or (200,)):
-            raise RegistryError(f"{what} at {self.url} failed: {response.status_code} {_error_text(response)}.",
-                                status=response.status_code)
+            raise status_error(response, self.url, what=what)
         return response
 
     # -- discovery -------------------------------------------------------------------------------

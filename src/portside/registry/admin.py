@@ -7,6 +7,8 @@ operator does:
   Apache ``htpasswd`` tool knows. registry:2 accepts **bcrypt only**; the others
   exist here so a lesson can show what happens with them.
 * :func:`describe_htpasswd` says which format each line uses, without showing a hash.
+  (These two, and :func:`hash_scheme`, live in :mod:`portside.registry.htpasswd`, the
+  one writer of users files.)
 * :func:`fetch_image` downloads an image over the API the way a pull does (manifest, then blobs).
 * :func:`stored_blobs` and :func:`manifest_revisions` list what is on the registry's
   disk, below the HTTP API: the truth garbage collection works on.
@@ -19,17 +21,16 @@ or the docker-py container of a registry (what a lab checker finds by label).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import shlex
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-import bcrypt
+from testcontainers.core.exceptions import ContainerStartException
 
-from portside.base.proc import run
 from portside.errors import RegistryError
+from portside.registry.htpasswd import HashScheme, describe_htpasswd, hash_scheme, htpasswd_line
+from portside.registry.layout import STORE as _STORE
 
 if TYPE_CHECKING:
     import docker.models.containers
@@ -49,69 +50,17 @@ __all__ = [
     "wait_for_blobs",
 ]
 
-HashScheme = Literal["bcrypt", "sha1", "apr1"]
-
-DATA_PATH = "/var/lib/registry"
-_STORE = f"{DATA_PATH}/docker/registry/v2"
-
 
 def _container(target: Any) -> docker.models.containers.Container:
     if hasattr(target, "get_wrapped_container"):
-        container = target.get_wrapped_container()
+        try:
+            container = target.get_wrapped_container()
+        except ContainerStartException:
+            container = None
         if container is None:
             raise RegistryError("The registry is not running (start it first).")
         return container
     return target
-
-
-# -- users files ---------------------------------------------------------------------------------------
-def htpasswd_line(user: str, password: str, scheme: HashScheme = "bcrypt") -> str:
-    """One ``user:hash`` line of an htpasswd file (with its newline).
-
-    * ``bcrypt`` (``$2y$``/``$2a$``): salted and deliberately slow — what ``htpasswd -B``
-      writes and the only format registry:2 accepts;
-    * ``sha1`` (``{SHA}``): one unsalted SHA-1, base64-encoded — ``htpasswd -s``;
-    * ``apr1`` (``$apr1$``): Apache's salted MD5 — ``htpasswd -m``, the Apache tool's
-      default. Computed with ``openssl passwd -apr1`` (the password goes on stdin).
-    """
-    if not user or any(c in user for c in ":\n\r"):
-        raise RegistryError(f"Invalid user name {user!r}: it needs no ':' and no newline.")
-    if scheme == "bcrypt":
-        hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
-    elif scheme == "sha1":
-        hashed = "{SHA}" + base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()
-    elif scheme == "apr1":
-        hashed = run(["openssl", "passwd", "-apr1", "-stdin"], input=password, timeout=30,
-                     what="openssl passwd -apr1").stdout.strip()
-    else:
-        raise RegistryError(f"Unknown hash scheme {scheme!r}: use bcrypt, sha1 or apr1.")
-    return f"{user}:{hashed}\n"
-
-
-_SCHEMES = (("$2a$", "bcrypt"), ("$2b$", "bcrypt"), ("$2y$", "bcrypt"), ("{SHA}", "SHA-1"),
-            ("$apr1$", "MD5 (apr1)"), ("$1$", "MD5-crypt"), ("$5$", "SHA-256-crypt"), ("$6$", "SHA-512-crypt"))
-
-
-def hash_scheme(hashed: str) -> str:
-    """The name of the hash format of one htpasswd hash, from its prefix."""
-    for prefix, name in _SCHEMES:
-        if hashed.startswith(prefix):
-            return name
-    return "crypt or plain text"
-
-
-def describe_htpasswd(content: str | bytes) -> list[str]:
-    """``user: format (prefix)`` for each line of an htpasswd file — the hashes themselves stay hidden."""
-    text = content.decode() if isinstance(content, bytes) else content
-    lines = []
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        user, _, hashed = line.partition(":")
-        prefix = next((p for p, _ in _SCHEMES if hashed.startswith(p)), "")
-        cost = f", cost {hashed.split('$')[2]}" if hash_scheme(hashed) == "bcrypt" else ""
-        lines.append(f"{user}: {hash_scheme(hashed)}" + (f" ({prefix}…{cost})" if prefix else ""))
-    return lines
 
 
 # -- what a pull does -----------------------------------------------------------------------------------

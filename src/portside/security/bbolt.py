@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
-from portside.errors import PortsideError
+from portside.errors import ScanError
 
 __all__ = ["PAGE_SIZE", "Bucket", "Tree", "WriteStats", "as_mapping", "fnv64a", "read", "write"]
 
@@ -277,8 +277,8 @@ def write(path: str | os.PathLike[str], root: Bucket, *, page_size: int = PAGE_S
         os.replace(partial, target)
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        raise PortsideError(f"Could not write the bbolt database {target}: {exc.strerror or exc}.",
-                            hint="Check that the folder exists and is writable, and that the disk has room.") from None
+        raise ScanError(f"Could not write the bbolt database {target}: {exc.strerror or exc}.",
+                        hint="Check that the folder exists and is writable, and that the disk has room.") from None
     c = pages.counts
     return WriteStats(target, high_water, c["leaf"], c["branch"], c["overflow"], c["inline"], c["buckets"],
                       high_water * page_size)
@@ -313,22 +313,22 @@ class _Reader:
         second = self._meta_at((first[1] if first else PAGE_SIZE) + _PAGE_HEADER.size)
         valid = [m for m in (first, second) if m is not None]
         if not valid:
-            raise PortsideError("This is not a bbolt database: neither meta page has the magic number, "
-                                "version 2 and a matching checksum.")
+            raise ScanError("This is not a bbolt database: neither meta page has the magic number, "
+                            "version 2 and a matching checksum.")
         _, size, root, freelist, high_water = max(valid)
         return size, root, freelist, high_water
 
     def page(self, pgid: int) -> tuple[int, int, memoryview]:
         """``(flags, count, page bytes incl. overflow)``; each page may be visited once."""
         if (pgid < _FIRST_DATA_PGID and pgid != _FREELIST_PGID) or pgid >= self.high_water:
-            raise PortsideError(f"bbolt page {pgid} is out of bounds (high-water mark {self.high_water}).")
+            raise ScanError(f"bbolt page {pgid} is out of bounds (high-water mark {self.high_water}).")
         offset = pgid * self.page_size
         page_id, flags, count, overflow = _PAGE_HEADER.unpack_from(self.data, offset)
         if page_id != pgid:
-            raise PortsideError(f"bbolt page {pgid} carries id {page_id}.")
+            raise ScanError(f"bbolt page {pgid} carries id {page_id}.")
         for n in range(pgid, pgid + overflow + 1):
             if n in self.seen:
-                raise PortsideError(f"bbolt page {n} is referenced twice.")
+                raise ScanError(f"bbolt page {n} is referenced twice.")
             self.seen.add(n)
         end = offset + (overflow + 1) * self.page_size
         return flags, count, memoryview(self.data)[offset:end]
@@ -336,7 +336,7 @@ class _Reader:
     def free_pages(self) -> set[int]:
         flags, count, view = self.page(self.freelist)
         if flags != FREELIST:
-            raise PortsideError(f"bbolt page {self.freelist} should be the freelist (flags {flags:#x}).")
+            raise ScanError(f"bbolt page {self.freelist} should be the freelist (flags {flags:#x}).")
         start = _PAGE_HEADER.size
         if count == 0xFFFF:
             (count,) = struct.unpack_from("<Q", view, start)
@@ -358,7 +358,7 @@ class _Reader:
         elif flags == LEAF:
             self._leaf(view, count, out)
         else:
-            raise PortsideError(f"bbolt page {pgid} has type {flags:#x} where a branch or leaf was expected.")
+            raise ScanError(f"bbolt page {pgid} has type {flags:#x} where a branch or leaf was expected.")
 
     def _leaf(self, view: memoryview, count: int, out: Tree) -> None:
         previous = b""
@@ -368,7 +368,7 @@ class _Reader:
             key = bytes(view[base + pos:base + pos + ksize])
             value = bytes(view[base + pos + ksize:base + pos + ksize + vsize])
             if key <= previous:
-                raise PortsideError(f"bbolt keys out of order: {key!r} after {previous!r}.")
+                raise ScanError(f"bbolt keys out of order: {key!r} after {previous!r}.")
             previous = key
             if flags & BUCKET_LEAF_FLAG:
                 root, _ = _BUCKET_HEADER.unpack_from(value)
@@ -394,13 +394,13 @@ def read(path: str | os.PathLike[str]) -> Tree:
     data = Path(path).read_bytes()
     reader = _Reader(data)
     if len(data) < reader.high_water * reader.page_size:
-        raise PortsideError(f"The bbolt file {path} is shorter than its {reader.high_water} pages.")
+        raise ScanError(f"The bbolt file {path} is shorter than its {reader.high_water} pages.")
     reader.seen.update({0, 1})
     free = reader.free_pages()
     tree = reader.tree(reader.root)
     missing = set(range(reader.high_water)) - reader.seen - free
     if missing:
-        raise PortsideError(f"bbolt pages neither reachable nor free: {sorted(missing)[:10]}.")
+        raise ScanError(f"bbolt pages neither reachable nor free: {sorted(missing)[:10]}.")
     return tree
 
 

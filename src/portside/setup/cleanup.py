@@ -18,7 +18,7 @@ import docker.errors
 
 from portside.base.labels import COURSE, KIND, SESSION, STANDIN, course_filter, in_namespace
 from portside.engine.daemon import client, listed_tags
-from portside.errors import PortsideError
+from portside.errors import EngineError, engine_detail, engine_error
 from portside.setup.images import CATALOGUE
 
 __all__ = ["Leftovers", "cleanup", "leftovers", "prune_build_cache", "remove_images"]
@@ -165,7 +165,7 @@ def remove_images(*, session: str | None = None) -> list[str]:
                     if step in ours:
                         done.append(", ".join(listed_tags(listing[step])) or _short(step))
         except docker.errors.APIError as exc:  # a container still uses it: say so, go on
-            done.append(f"{name} (kept: {exc.explanation or exc})")
+            done.append(f"{name} (kept: {engine_detail(exc)})")
     return sorted(done)
 
 
@@ -179,7 +179,8 @@ def prune_build_cache() -> int:
         answer = cli.api.prune_builds()
         legacy = cli.api.prune_images(filters={"dangling": True})
     except docker.errors.APIError as exc:
-        raise PortsideError(f"The engine refused to prune its build cache: {exc.explanation or exc}",
-                            hint="Run `docker builder prune --all --force` and `docker image prune --force` "
-                                 "yourself, then try again.") from None
+        raise engine_error(exc, "Pruning", "the build cache", instead={"other": EngineError(
+            f"The engine refused to prune its build cache: {engine_detail(exc)}", status=exc.status_code,
+            hint="Run `docker builder prune --all --force` and `docker image prune --force` "
+                 "yourself, then try again.")}) from None
     return int((answer or {}).get("SpaceReclaimed") or 0) + int((legacy or {}).get("SpaceReclaimed") or 0)

@@ -30,11 +30,12 @@ from typing import Any, Literal
 import docker
 import docker.errors
 import requests.exceptions
-from docker.utils import parse_repository_tag
 
 from portside.base.labels import STANDIN
+from portside.base.table import Table
+from portside.engine import transfer
 from portside.engine.daemon import client
-from portside.errors import ImageUnavailable, PortsideError
+from portside.errors import ImageUnavailable, InvalidReference, PortsideError, engine_detail
 from portside.setup.standins import Say, build_busybox, build_debian, build_python, build_registry
 
 __all__ = [
@@ -133,38 +134,45 @@ class _PullFailed(Exception):
     """``docker pull`` did not work; the message is the engine's reason."""
 
 
-def _pull(cli: docker.DockerClient, name: str, *, progress: bool) -> None:
-    """``docker pull name``; a progress bar per layer when ``progress`` and stdout is a terminal."""
-    repository, tag = parse_repository_tag(name)
+class _LayerBars:
+    """A progress bar per layer (``NAME LAYER STATUS``), transient: what ``images ensure`` shows in a terminal."""
+
+    def __init__(self, name: str) -> None:
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+        self._name = name
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), transient=True)
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> _LayerBars:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+
+    def update(self, message: dict[str, Any]) -> None:
+        layer, detail = message.get("id"), message.get("progressDetail") or {}
+        if not layer or not detail.get("total"):
+            return
+        label = f"{self._name} {layer} {message.get('status', '')}"
+        if layer not in self._tasks:
+            self._tasks[layer] = self._bar.add_task(label, total=detail["total"])
+        self._bar.update(self._tasks[layer], description=label, total=detail["total"],
+                         completed=detail.get("current", 0))
+
+
+def _pull(name: str, *, progress: bool) -> None:
+    """``docker pull name`` (:func:`portside.engine.transfer.engine_pull`); bars per layer on a terminal."""
+    display = _LayerBars(name) if progress and sys.stdout.isatty() else None
     try:
-        events = cli.api.pull(repository, tag=tag or "latest", stream=True, decode=True)
-        if progress and sys.stdout.isatty():
-            _show_pull(name, events)
-        else:
-            for event in events:
-                if "error" in event:
-                    raise _PullFailed(str(event["error"]))
+        transfer.engine_pull(name, display=display)
     except docker.errors.APIError as exc:
-        raise _PullFailed(str(exc.explanation or exc)) from exc
+        raise _PullFailed(engine_detail(exc)) from exc
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         raise _PullFailed(str(exc)) from exc
-
-
-def _show_pull(name: str, events: Iterable[dict[str, Any]]) -> None:
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), transient=True) as bar:
-        tasks: dict[str, Any] = {}
-        for event in events:
-            if "error" in event:
-                raise _PullFailed(str(event["error"]))
-            layer, detail = event.get("id"), event.get("progressDetail") or {}
-            if not layer or not detail.get("total"):
-                continue
-            label = f"{name} {layer} {event.get('status', '')}"
-            if layer not in tasks:
-                tasks[layer] = bar.add_task(label, total=detail["total"])
-            bar.update(tasks[layer], description=label, total=detail["total"], completed=detail.get("current", 0))
+    except InvalidReference as exc:  # the engine was not even asked
+        raise _PullFailed(exc.message) from exc
 
 
 def _megabytes(size: int | None) -> str:
@@ -186,7 +194,7 @@ def _obtain(cli: docker.DockerClient, name: str, *, offline: bool, progress: boo
     else:
         say(f"{name}: not here; pulling…")
         try:
-            _pull(cli, name, progress=progress)
+            _pull(name, progress=progress)
             pulled = _status_of(cli, name)
             say(f"{name}: pulled ({_megabytes(pulled.size)})")
             return pulled
@@ -246,10 +254,6 @@ def ensure(names: Iterable[str] | None = None, *, offline: bool | None = None, p
 
 def format_table(statuses: Iterable[ImageStatus]) -> str:
     """A plain-text table of statuses (what ``portside images status`` prints)."""
-    rows = [("image", "state", "size", "id", "source")]
-    for s in statuses:
-        short = s.image_id.removeprefix("sha256:")[:12] if s.image_id else "-"
-        rows.append((s.name, s.state, _megabytes(s.size), short, s.source or "-"))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)), row[4]])
-                     for row in rows)
+    rows = [(s.name, s.state, _megabytes(s.size), s.image_id.removeprefix("sha256:")[:12] if s.image_id else "-",
+             s.source or "-") for s in statuses]
+    return Table(["image", "state", "size", "id", "source"], rows, rule=False).text()

@@ -5,6 +5,10 @@ registry passwords through ``--registry-password``. Any :class:`ToolError` raise
 here shows the command with every secret replaced by ``***`` — also in its stderr
 tail and in the exception's ``command`` attribute — and is raised ``from None`` so
 no unredacted exception hangs off it.
+
+:func:`tool_error` is the one translator of a CLI's failure (exit code and stderr) into
+a Portside error: a :class:`ToolError`, or a :class:`VerificationFailed` when a verifier
+(cosign) says no signature or attestation matched.
 """
 
 from __future__ import annotations
@@ -15,15 +19,19 @@ from pathlib import Path
 
 from portside.base.paths import docker_config_dir
 from portside.base.proc import Result, run
-from portside.errors import ToolError
+from portside.errors import ToolError, VerificationFailed
 from portside.tools.install import path
 
-__all__ = ["REDACTED", "redact", "redact_argv", "run_tool", "tool_env"]
+__all__ = ["REDACTED", "redact", "redact_argv", "run_tool", "tool_env", "tool_error"]
 
 REDACTED = "***"
 
 #: options whose value is a secret, whatever the tool
 _SECRET_OPTIONS = ("--registry-password", "--registry-token", "--password", "--token")
+
+#: what cosign says when it ran fine but no signature (or attestation) verifies with the key
+_NOT_VERIFIED = ("no matching signatures", "no signatures found", "no matching attestations",
+                 "invalid signature", "verification error", "none of the attestations matched")
 
 
 def redact_argv(argv: Sequence[str], secrets: Iterable[str] = ()) -> list[str]:
@@ -90,6 +98,19 @@ def run_tool(
                         stderr=redact(exc.stderr, hidden), hint=hint) from None
     clean = Result(shown, result.returncode, redact(result.stdout, hidden), redact(result.stderr, hidden))
     if check and not clean.ok:
-        raise ToolError(f"{label} failed (exit {clean.returncode}).", command=shown,
-                        returncode=clean.returncode, stderr=clean.stderr or clean.stdout, hint=hint)
+        raise tool_error(clean, label, hint=hint)
     return clean
+
+
+def tool_error(result: Result, label: str, *, hint: str | None = None, verifying: bool = False) -> ToolError:
+    """Translate a failed run: ``{label} failed (exit N).`` with the command and the tail of its stderr.
+
+    ``verifying``: the run checked a signature, so "no matching signatures" and the like
+    become :class:`VerificationFailed` (the tool worked; the image is not signed by that key).
+    """
+    message = result.stderr or result.stdout
+    kind = ToolError
+    if verifying and any(s in message.lower() for s in _NOT_VERIFIED):
+        kind = VerificationFailed
+    return kind(f"{label} failed (exit {result.returncode}).", command=list(result.command),
+                returncode=result.returncode, stderr=message, hint=hint)

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from portside.base.proc import Result
-from portside.errors import InvalidReference, PortsideError, ToolError, VerificationFailed
-from portside.tools._runner import run_tool
+from portside.errors import InvalidReference, SigningError, VerificationFailed
+from portside.tools._runner import run_tool, tool_error
 from portside.tools.install import path, version_of
 
 __all__ = [
@@ -45,8 +45,6 @@ __all__ = [
 ]
 
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
-_NOT_VERIFIED = ("no matching signatures", "no signatures found", "no matching attestations",
-                 "invalid signature", "verification error", "none of the attestations matched")
 
 
 @dataclass(frozen=True)
@@ -96,8 +94,8 @@ def generate_key_pair(folder: str | Path, password: str, *, prefix: str = "cosig
     pair = KeyPair(folder / f"{prefix}.key", folder / f"{prefix}.pub")
     existing = [p for p in (pair.private, pair.public) if p.exists()]
     if existing and not overwrite:
-        raise PortsideError(f"A key already exists at {existing[0]}; cosign would not overwrite it.",
-                            hint="Choose another folder or prefix, or pass overwrite=True.")
+        raise SigningError(f"A key already exists at {existing[0]}; cosign would not overwrite it.",
+                           hint="Choose another folder or prefix, or pass overwrite=True.")
     for p in existing:
         p.unlink()
     run_tool("cosign", ["generate-key-pair", "--output-key-prefix", prefix], cwd=folder, timeout=60,
@@ -124,11 +122,9 @@ def _signing(args: list[str], *, env: Mapping[str, str] | None, password: str, r
                       secrets=[password, registry_password or ""], what=what, check=False)
     if result.ok:
         return result
-    message = result.stderr or result.stdout
     hint = ("The password does not open this private key: use the password given when the key pair was made."
-            if "decrypt" in message else None)
-    raise ToolError(f"{what} failed (exit {result.returncode}).", command=result.command,
-                    returncode=result.returncode, stderr=message, hint=hint)
+            if "decrypt" in (result.stderr or result.stdout) else None)
+    raise tool_error(result, what, hint=hint)
 
 
 def _verifying(args: list[str], ref: str, *, env: Mapping[str, str] | None, timeout: float,
@@ -137,10 +133,7 @@ def _verifying(args: list[str], ref: str, *, env: Mapping[str, str] | None, time
                       what=what, check=False)
     if result.ok:
         return result
-    message = result.stderr or result.stdout
-    error = VerificationFailed if any(s in message.lower() for s in _NOT_VERIFIED) else ToolError
-    raise error(f"{what} failed (exit {result.returncode}).", command=result.command,
-                returncode=result.returncode, stderr=message)
+    raise tool_error(result, what, verifying=True)
 
 
 def _json_lines(text: str) -> list[dict[str, Any]]:

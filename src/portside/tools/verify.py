@@ -17,13 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portside.base.proc import run
-from portside.errors import PortsideError, ToolError
+from portside.errors import HashMismatch, SetupError, ToolError
 
 __all__ = ["HashMismatch", "Verified", "check_file", "pip_download", "pip_download_all", "sha256_file"]
-
-_TAMPER_HINT = ("Do not use that file. Something between the package index and this machine changed it (a proxy, "
-                "a mirror, or a release replaced behind its version). Retry later or from another network; if it "
-                "persists, install the tool by hand from a source you trust and tell the course maintainers.")
 
 
 @dataclass(frozen=True)
@@ -32,12 +28,6 @@ class Verified:
 
     path: Path
     sha256: str
-
-
-class HashMismatch(PortsideError):
-    """A downloaded or cached file is not the one the course pinned (its sha256 differs)."""
-
-    hint = _TAMPER_HINT
 
 
 def sha256_file(path: str | Path) -> str:
@@ -81,8 +71,8 @@ def pip_download(requirement: str, hashes: Sequence[str], dest: Path, *, pip_arg
     wheels = sorted(set(dest.glob("*.whl")) - before) or sorted(
         p for p in dest.glob("*.whl") if sha256_file(p) in set(hashes))
     if not wheels:
-        raise PortsideError(f"pip downloaded no wheel for {requirement}.",
-                            hint="That release may have no wheel for this platform; install it by hand.")
+        raise SetupError(f"pip downloaded no wheel for {requirement}.",
+                         hint="That release may have no wheel for this platform; install it by hand.")
     return Verified(wheels[0], check_file(wheels[0], hashes, what=requirement, hint=mismatch_hint))
 
 
@@ -95,8 +85,8 @@ def pip_download_all(pinned: Mapping[str, Sequence[str]], dest: Path, *, pip_arg
     """
     missing = [requirement for requirement, hashes in pinned.items() if not hashes]
     if missing:
-        raise PortsideError(f"The course has no sha256 pinned for {', '.join(missing)}, so it will not download it.",
-                            hint="Add the hash of each reviewed wheel to the course's pins, then run again.")
+        raise SetupError(f"The course has no sha256 pinned for {', '.join(missing)}, so it will not download it.",
+                         hint="Add the hash of each reviewed wheel to the course's pins, then run again.")
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="portside-pins-") as tmp:
         requirements = Path(tmp) / "requirements.txt"

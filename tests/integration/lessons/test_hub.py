@@ -1,4 +1,7 @@
-"""portside.lessons.hub: skipped unless asked; the round trip itself runs for real against a local registry."""
+"""portside.lessons.hub: the round trip runs for real against a local registry.
+
+Who it runs as (skipped unless asked): ``tests/unit/lessons/test_hub_settings.py``.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +15,6 @@ from portside import engine
 from portside.lessons import hub
 from portside.oci import credentials
 from portside.registry.container import Registry
-
-
-def test_no_user_means_skip(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(hub.USER_VARIABLE, raising=False)
-    assert hub.hub_user() is None
-    monkeypatch.setenv(hub.USER_VARIABLE, "  ")
-    assert hub.hub_user() is None
-    monkeypatch.setenv(hub.USER_VARIABLE, "kai")
-    assert hub.hub_user() == "kai"
-    monkeypatch.setenv(hub.TOKEN_VARIABLE, "dckr_pat_x")
-    assert hub.hub_token() == "dckr_pat_x"
 
 
 def test_roundtrip_against_a_local_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,7 @@
-"""Retagging on a real registry: through the API (same digest, no engine) and the engine's pull-tag-push way."""
+"""Retagging on a real registry: through the API (same digest, no engine) and the engine's pull-tag-push way.
+
+Invalid tags, refused before any request: ``tests/unit/lessons/test_retag_validation.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import pytest
 
 from portside import engine
 from portside.engine.transfer import push, tag
-from portside.errors import PortsideError
 from portside.lessons.tagging import docker_retag, retag, tag_map
 from portside.registry.container import Registry
 
@@ -29,11 +31,6 @@ def test_retag_through_the_api_keeps_the_digest(registry: Registry) -> None:
     assert retag(client, "api/app", "1.0.0", "1.0", "1", "sha-abc1234") == pushed.digest
     assert tag_map(client, "api/app") == {t: pushed.digest for t in ("1.0.0", "1.0", "1", "sha-abc1234")}
     assert list(tag_map(client, "api/app", ["1", "nope", "1.0.0"])) == ["1.0.0", "1"]  # sorted, missing left out
-
-
-def test_retag_refuses_invalid_tags(registry: Registry) -> None:
-    with pytest.raises(PortsideError, match="Not valid tags: '-bad', 'a b'"):
-        retag(registry.client(), "api/app", "1.0.0", "-bad", "a b")
 
 
 def test_docker_retag_pulls_tags_and_pushes(registry: Registry) -> None:

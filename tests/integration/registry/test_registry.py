@@ -19,10 +19,10 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from portside import engine
-from portside.base import paths
 from portside.base.labels import COURSE, KIND
 from portside.engine import transfer
 from portside.errors import ImageUnavailable, PortInUse, RegistryAuthError, RegistryError
+from portside.oci import credentials
 from portside.registry.container import THROWAWAY_BCRYPT_ROUNDS, Registry, docker_login, docker_logout, htpasswd
 
 BUSYBOX = "busybox:1.35"
@@ -217,7 +217,7 @@ def test_docker_login_uses_the_course_config_only(image: str) -> None:
         assert "s3cret-but-wrong" not in str(caught.value)
 
         docker_login(reg.address, "alice", "wonderland")
-        course = paths.docker_config_dir() / "config.json"
+        course = credentials.config_file()
         assert Path(os.environ["DOCKER_CONFIG"]) == course.parent != Path.home() / ".docker"
         assert reg.address in json.loads(course.read_text())["auths"]
         assert reg.client().catalog() == []  # the client reads the saved course login

@@ -1,15 +1,15 @@
 """The SBOM cache with real syft on real images built here: hits, misses on new content, bypass, corrupt files.
 
 Every test runs with its own course home (``PORTSIDE_HOME`` in a tmp folder, the machine's
-tools linked in), so the course's own cache is never read or written. syft is never mocked
-away: a counting wrapper around the real ``syft.sbom`` tells whether it ran.
+tools linked in: the ``course_home`` fixture), so the course's own cache is never read or
+written. syft is never mocked away: a counting wrapper around the real ``syft.sbom`` tells
+whether it ran. (Pruning the folder, which needs neither: ``tests/unit/security/test_scan_cache_prune.py``.)
 """
 
 from __future__ import annotations
 
 import io
 import json
-import os
 import secrets
 import tarfile
 import time
@@ -22,7 +22,6 @@ import pytest
 
 from portside import engine
 from portside.base.labels import course_labels, session_id
-from portside.base.paths import state_dir
 from portside.engine import transfer
 from portside.registry.container import Registry, docker_login
 from portside.security.scan import cache, inventory, scan
@@ -30,8 +29,6 @@ from portside.tools import syft
 
 pytestmark = pytest.mark.slow
 
-#: this machine's tools, found before any test points the course home elsewhere
-_TOOLS = state_dir("tools")
 BASE = "busybox:1.35"
 
 
@@ -72,14 +69,10 @@ def probes() -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private course home with the machine's tools, and the cache switch left at its default (on)."""
-    folder = tmp_path / "home"
-    folder.mkdir()
-    os.symlink(_TOOLS, folder / "tools")
-    monkeypatch.setenv("PORTSIDE_HOME", str(folder))
+def home(course_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private course home with the machine's tools (``course_home``), and the cache switch at its default (on)."""
     monkeypatch.delenv(cache.CACHE_ENV, raising=False)
-    return folder
+    return course_home
 
 
 @pytest.fixture
@@ -176,20 +169,6 @@ def test_a_corrupt_entry_is_ignored_and_rewritten(probes: dict[str, str], syft_r
     assert len(syft_runs) == 3
     inventory(name)
     assert len(syft_runs) == 3  # and the rewritten file is used
-
-
-def test_prune_keeps_the_newest_entries(home: Path) -> None:
-    """The folder is bounded: the least recently used files go, and a dead writer's old temporary file too."""
-    folder = cache.cache_dir()
-    for number in range(5):
-        path = folder / f"{number}.json"
-        path.write_text("{}")
-        os.utime(path, (1000 + number, 1000 + number))
-    stale = folder / ".x.tmp"
-    stale.write_text("")
-    os.utime(stale, (1000, 1000))
-    assert cache.prune(folder, keep=3) == 3
-    assert sorted(p.name for p in folder.iterdir()) == ["2.json", "3.json", "4.json"]
 
 
 def test_registry_scan_by_tag_resolves_the_digest(probes: dict[str, str], syft_runs: list[str]) -> None:

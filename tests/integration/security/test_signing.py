@@ -20,8 +20,9 @@ import pytest
 from portside.base.labels import session_id
 from portside.base.paths import project_root
 from portside.engine import transfer
-from portside.errors import InvalidReference, PortsideError
+from portside.errors import InvalidReference, PortsideError, RegistryError
 from portside.lessons.sample_images import build_image, remove_images
+from portside.oci.reference import parse
 from portside.oci.registry_client import Manifest, RegistryClient
 from portside.registry.container import Registry
 from portside.security import signing
@@ -59,8 +60,9 @@ def images(registry: Registry) -> Iterator[dict[str, str]]:
     try:
         for name, local in zip(("signed", "unsigned", "other", "old", "new"), LOCAL, strict=True):
             build_image(local, size=4096)
-            transfer.tag(local, registry.ref(REPO, name))
-            digests[name] = transfer.push(registry.ref(REPO, name), progress=False).digest
+            target = registry.endpoint.reference(REPO, name)  # parsed once, then passed on
+            transfer.tag(local, target)
+            digests[name] = transfer.push(target, progress=False).digest
         yield digests
     finally:
         remove_images(LOCAL)
@@ -299,6 +301,31 @@ def test_tree_shows_both_artifacts_in_a_stable_order(signed: str) -> None:
 def test_registry_client_is_reused(registry: Registry, signed: str, keys: TemporaryKeys) -> None:
     api = RegistryClient(registry.url)
     assert verify_signature(signed, keys.public, client=api).passed
+
+
+def test_the_callers_registry_is_asked_not_a_guess(registry: Registry, signed: str, keys: TemporaryKeys) -> None:
+    """A Registry, its Endpoint or a parsed Reference go in as they are, for the Python check and for the deploy."""
+    assert verify_signature(parse(signed), keys.public, registry=registry).passed
+    assert verify_signature(signed, keys.public, registry=registry.endpoint).passed
+    decision = verify_before_deploy(parse(signed), keys.public, policy=lambda s: True, registry=registry)
+    assert decision.allowed and decision.reference == signed
+
+
+def test_a_tls_registry_on_loopback_is_reached_through_its_endpoint(images: dict[str, str],
+                                                                    keys: TemporaryKeys) -> None:
+    """Guessed from the host name, localhost means plain HTTP; the Registry knows it speaks HTTPS with its own CA."""
+    with Registry(tls=True) as secure:
+        target = secure.endpoint.reference(REPO, "tls")
+        transfer.tag(LOCAL[0], target)
+        try:
+            ref = secure.ref(REPO, digest=transfer.push(target, progress=False).digest)
+        finally:
+            remove_images([target.original])
+        cosign.sign(ref, keys.private, keys.password, env=secure.tool_env())
+        with pytest.raises(RegistryError):
+            verify_signature(ref, keys.public)  # http://localhost:PORT: the registry answers TLS only
+        result = verify_signature(ref, keys.public, registry=secure)
+        assert result.passed and result.found == 1
 
 
 # -- the default policy and the online part -----------------------------------------------------------------------

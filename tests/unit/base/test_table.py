@@ -23,3 +23,10 @@ def test_html_escapes_cells_and_shows_empty_cells_empty() -> None:
 def test_rows_must_match_the_columns() -> None:
     with pytest.raises(ValueError, match="row 1 has 1 cells for 2 columns"):
         Table(["a", "b"], [["x"]])
+
+
+def test_text_without_the_rule_under_the_headings() -> None:
+    """rule=False: headings straight above the rows (a command's plain listing); the HTML form is the same."""
+    table = Table(["image", "source"], [["busybox:1.35", "-"]], rule=False)
+    assert table.text() == "image         source\nbusybox:1.35  -"
+    assert table._repr_html_() == Table(["image", "source"], [["busybox:1.35", "-"]])._repr_html_()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portside.errors import InvalidReference
-from portside.oci.reference import join, parse
+from portside.oci.reference import join, parse, parsed
 
 DIGEST = "sha256:" + "a" * 64
 
@@ -71,3 +71,12 @@ def test_join_builds_what_parse_reads() -> None:
     assert joined == f"localhost:5000/team/app:1.0@{digest}"
     parsed = parse(joined)
     assert (parsed.domain, parsed.path, parsed.tag, parsed.digest) == ("localhost:5000", "team/app", "1.0", digest)
+
+
+def test_parsed_parses_once() -> None:
+    """parsed() parses a string and hands a Reference back as it is; str() is what was written."""
+    ref = parsed("localhost:5000/team/app:1.0")
+    assert parsed(ref) is ref
+    assert str(ref) == "localhost:5000/team/app:1.0" == ref.original
+    with pytest.raises(InvalidReference):
+        parsed("Nope")

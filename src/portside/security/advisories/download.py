@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import requests
 
-from portside.errors import PortsideError
+from portside.errors import ScanError, UsageError
 
 __all__ = ["OSV_BUCKET", "download", "export_url"]
 
@@ -39,7 +39,7 @@ def download(ecosystems: Sequence[str], dest: Path, *, timeout: float = 60) -> P
     complete, so an interrupted download never leaves a half zip that looks whole.
     """
     if not ecosystems:
-        raise PortsideError("No ecosystem to download.", hint="Name one or more, e.g. PyPI Debian:12.")
+        raise UsageError("No ecosystem to download.", hint="Name one or more, e.g. PyPI Debian:12.")
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     for ecosystem in ecosystems:
@@ -49,16 +49,16 @@ def download(ecosystems: Sequence[str], dest: Path, *, timeout: float = 60) -> P
         try:
             with requests.get(url, stream=True, timeout=timeout) as response:
                 if response.status_code == 404:
-                    raise PortsideError(f"OSV has no export for the ecosystem {ecosystem!r} ({url} → 404).",
-                                        hint="Ecosystem names are case-sensitive: PyPI, Debian:12, npm, Go…")
+                    raise ScanError(f"OSV has no export for the ecosystem {ecosystem!r} ({url} → 404).",
+                                    hint="Ecosystem names are case-sensitive: PyPI, Debian:12, npm, Go…")
                 response.raise_for_status()
                 with open(partial, "wb") as out:
                     for chunk in response.iter_content(chunk_size=1 << 20):
                         out.write(chunk)
         except requests.RequestException as exc:
             partial.unlink(missing_ok=True)
-            raise PortsideError(f"Could not download {url}: {exc.__class__.__name__}.",
-                                hint="This needs the internet. Offline, scan with the course's snapshot "
-                                     "(leave --advisories out).") from None
+            raise ScanError(f"Could not download {url}: {exc.__class__.__name__}.",
+                            hint="This needs the internet. Offline, scan with the course's snapshot "
+                                 "(leave --advisories out).") from None
         partial.replace(target)
     return dest

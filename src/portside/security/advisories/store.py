@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from portside.errors import PortsideError
+from portside.errors import ScanError
 from portside.security.advisories.model import Advisory, parse
 
 __all__ = ["load", "load_raw", "snapshot_dir"]
@@ -31,11 +31,11 @@ def _decode(data: bytes | str, where: str) -> dict[str, Any]:
     try:
         record = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PortsideError(f"{where} is not valid JSON: {exc}.",
-                            hint="An advisory file must hold one OSV record (a JSON object).") from None
+        raise ScanError(f"{where} is not valid JSON: {exc}.",
+                        hint="An advisory file must hold one OSV record (a JSON object).") from None
     if not isinstance(record, dict) or not record.get("id"):
-        raise PortsideError(f"{where} is not an OSV record (a JSON object with an 'id').",
-                            hint="See https://ossf.github.io/osv-schema/ for the format.")
+        raise ScanError(f"{where} is not an OSV record (a JSON object with an 'id').",
+                        hint="See https://ossf.github.io/osv-schema/ for the format.")
     return record
 
 
@@ -46,8 +46,8 @@ def _from_zip(path: Path) -> Iterator[dict[str, Any]]:
                 if member.endswith(".json"):
                     yield _decode(archive.read(member), f"{path.name}:{member}")
     except zipfile.BadZipFile:
-        raise PortsideError(f"{path} is not a zip file.",
-                            hint="Download it again (`portside advisories download`); it may be incomplete.") from None
+        raise ScanError(f"{path} is not a zip file.",
+                        hint="Download it again (`portside advisories download`); it may be incomplete.") from None
 
 
 def _from_folder(path: Path) -> Iterator[dict[str, Any]]:
@@ -71,9 +71,9 @@ def load_raw(source: Path | None = None) -> list[dict[str, Any]]:
         return list(_from_zip(path))
     if path.is_file():
         return [_decode(path.read_bytes(), str(path))]
-    raise PortsideError(f"No advisories at {path}: it is neither a folder, a zip export nor a JSON file.",
-                        hint="Pass a folder of OSV records or an OSV all.zip, or leave --advisories out to use "
-                             "the course's snapshot.")
+    raise ScanError(f"No advisories at {path}: it is neither a folder, a zip export nor a JSON file.",
+                    hint="Pass a folder of OSV records or an OSV all.zip, or leave --advisories out to use "
+                         "the course's snapshot.")
 
 
 def load(source: Path | None = None) -> list[Advisory]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from portside.errors import PortsideError
+from portside.errors import ScanError
 from portside.security.advisories import Severity
 from portside.security.scan.matching import Finding
 from portside.security.scan.versions import normalize_name
@@ -61,12 +61,12 @@ class AllowEntry:
 
 def _entry(raw: Any, where: str) -> AllowEntry:
     if not isinstance(raw, dict):
-        raise PortsideError(f"{where} is not a table.", hint="Write each entry as [[allow]] with id, reason, expires.")
+        raise ScanError(f"{where} is not a table.", hint="Write each entry as [[allow]] with id, reason, expires.")
     missing = [key for key in ("id", "reason", "expires") if not raw.get(key)]
     if missing:
-        raise PortsideError(f"{where} has no {', '.join(missing)}.",
-                            hint="Every allow-list entry needs an id, a reason and an expiry date "
-                                 "(expires = 2026-12-31).")
+        raise ScanError(f"{where} has no {', '.join(missing)}.",
+                        hint="Every allow-list entry needs an id, a reason and an expiry date "
+                             "(expires = 2026-12-31).")
     expires = raw["expires"]
     if isinstance(expires, dt.datetime):
         expires = expires.date()
@@ -74,14 +74,14 @@ def _entry(raw: Any, where: str) -> AllowEntry:
         try:
             expires = dt.date.fromisoformat(expires)
         except ValueError:
-            raise PortsideError(f"{where}: expires = {expires!r} is not a date.",
-                                hint="Write it as a TOML date without quotes: expires = 2026-12-31.") from None
+            raise ScanError(f"{where}: expires = {expires!r} is not a date.",
+                            hint="Write it as a TOML date without quotes: expires = 2026-12-31.") from None
     if not isinstance(expires, dt.date):
-        raise PortsideError(f"{where}: expires must be a date.", hint="expires = 2026-12-31")
+        raise ScanError(f"{where}: expires must be a date.", hint="expires = 2026-12-31")
     unknown = set(raw) - {"id", "reason", "expires", "package"}
     if unknown:
-        raise PortsideError(f"{where} has unknown keys: {', '.join(sorted(unknown))}.",
-                            hint="Allowed keys: id, reason, expires, package.")
+        raise ScanError(f"{where} has unknown keys: {', '.join(sorted(unknown))}.",
+                        hint="Allowed keys: id, reason, expires, package.")
     package = raw.get("package")
     return AllowEntry(id=str(raw["id"]).strip(), reason=str(raw["reason"]).strip(), expires=expires,
                       package=str(package) if package else None)
@@ -92,11 +92,11 @@ def parse_allowlist(text: str, *, name: str = "allow-list") -> list[AllowEntry]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PortsideError(f"{name} is not valid TOML: {exc}.", hint="Check the line it names.") from None
+        raise ScanError(f"{name} is not valid TOML: {exc}.", hint="Check the line it names.") from None
     entries = data.get("allow", [])
     if not isinstance(entries, list):
-        raise PortsideError(f"{name}: 'allow' must be a list of tables ([[allow]]).", hint="Write [[allow]] twice "
-                            "brackets, once per entry.")
+        raise ScanError(f"{name}: 'allow' must be a list of tables ([[allow]]).", hint="Write [[allow]] twice "
+                        "brackets, once per entry.")
     return [_entry(raw, f"{name}, entry {number}") for number, raw in enumerate(entries, start=1)]
 
 
@@ -106,8 +106,8 @@ def load_allowlist(path: Path) -> list[AllowEntry]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise PortsideError(f"Cannot read the allow-list {path}: {exc.strerror}.",
-                            hint="Check the path, or leave --allow out.") from None
+        raise ScanError(f"Cannot read the allow-list {path}: {exc.strerror}.",
+                        hint="Check the path, or leave --allow out.") from None
     return parse_allowlist(text, name=str(path))
 
 

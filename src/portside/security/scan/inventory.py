@@ -151,7 +151,7 @@ def _require_local(image: str) -> str:
     import docker.errors
 
     from portside.engine.daemon import client
-    from portside.errors import ImageUnavailable
+    from portside.errors import ImageUnavailable, engine_detail, engine_error
 
     try:
         return str(client().images.get(image).id)
@@ -160,8 +160,9 @@ def _require_local(image: str) -> str:
                                hint="Build or pull it first (`docker images` lists what is here), or scan it "
                                     "straight from its registry with --from-registry / from_registry=True.") from None
     except docker.errors.APIError as exc:
-        raise ImageUnavailable(f"The engine could not look up {image}: {exc.explanation or exc}.",
-                               hint="Check the image reference.") from None
+        raise engine_error(exc, "Looking up", image, instead={"other": ImageUnavailable(
+            f"The engine could not look up {image}: {engine_detail(exc)}.", hint="Check the image reference.")}) \
+            from None
 
 
 def _local_digest_now(image: str) -> str | None:

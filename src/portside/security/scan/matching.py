@@ -140,7 +140,7 @@ def _highest_fix(ecosystem: str, fixes: Iterable[str | None]) -> str | None:
             key = version_key(ecosystem, fix)
         except UnsupportedVersion:
             continue
-        if best is None or key > best[0]:  # type: ignore[operator]
+        if best is None or key > best[0]:
             best = (key, fix)
     return best[1] if best else None
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from portside.base.table import Table
-from portside.errors import PortsideError
+from portside.errors import UsageError
 from portside.security.advisories import Severity
 from portside.security.scan.chart import severity_chart
 from portside.security.scan.inventory import Inventory
@@ -76,7 +76,7 @@ class ScanReport:
         try:
             key = _SORTS[sort]
         except KeyError:
-            raise PortsideError(f"Cannot sort findings by {sort!r}.", hint=f"Use one of: {', '.join(_SORTS)}.") \
+            raise UsageError(f"Cannot sort findings by {sort!r}.", hint=f"Use one of: {', '.join(_SORTS)}.") \
                 from None
         chosen = sorted((f for f in self.findings if f.severity >= min_severity), key=key)
         rows = [[f.severity.name, f.package, f.installed, f.fixed or "(no fix)", f.id,
@@ -155,7 +155,7 @@ class ScanReport:
         elif fmt == "cyclonedx":
             document = self.to_cyclonedx()
         else:
-            raise PortsideError(f"Unknown report format {fmt!r}.", hint="Use json or cyclonedx.")
+            raise UsageError(f"Unknown report format {fmt!r}.", hint="Use json or cyclonedx.")
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

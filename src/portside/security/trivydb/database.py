@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from portside.base.paths import state_dir
-from portside.errors import PortsideError
+from portside.errors import ScanError
 from portside.security import bbolt
 from portside.security.advisories import load_raw
 from portside.security.trivydb.layout import Layout, convert
@@ -70,8 +70,8 @@ def db_folder(path: Path) -> Path:
     for candidate in (path, path / "db"):
         if (candidate / DB_FILE).is_file() and (candidate / METADATA_FILE).is_file():
             return candidate
-    raise PortsideError(f"No Trivy database in {path}: expected {DB_FILE} and {METADATA_FILE} there or in "
-                        f"{path / 'db'}.", hint="Build one first: `portside advisories trivy-db OUT`.")
+    raise ScanError(f"No Trivy database in {path}: expected {DB_FILE} and {METADATA_FILE} there or in "
+                    f"{path / 'db'}.", hint="Build one first: `portside advisories trivy-db OUT`.")
 
 
 def build_records(out_dir: Path, records: Iterable[Mapping[str, Any]], *,
@@ -83,12 +83,12 @@ def build_records(out_dir: Path, records: Iterable[Mapping[str, Any]], *,
     try:
         db_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise PortsideError(f"Could not create {db_dir}: {exc.strerror or exc}.",
-                            hint="Choose a folder you can write to.") from None
+        raise ScanError(f"Could not create {db_dir}: {exc.strerror or exc}.",
+                        hint="Choose a folder you can write to.") from None
     layout = convert(records)
     if not layout.advisories:
-        raise PortsideError("None of the advisories is for PyPI or Debian, so the Trivy database would be empty.",
-                            hint="Pass a folder or OSV export with PyPI or Debian:NN records.")
+        raise ScanError("None of the advisories is for PyPI or Debian, so the Trivy database would be empty.",
+                        hint="Pass a folder or OSV export with PyPI or Debian:NN records.")
     pages = bbolt.write(db_dir / DB_FILE, layout.root)
     partial = db_dir / f".{METADATA_FILE}.partial"
     partial.write_text(json.dumps(metadata(updated_at)) + "\n", encoding="utf-8")

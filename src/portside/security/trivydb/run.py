@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
-from portside.errors import PortsideError
+from portside.errors import ScanError, UsageError
 from portside.tools._runner import run_tool
 from portside.tools.trivy import QUIET_ENV, parse_json
 
@@ -41,12 +41,12 @@ def scan(image: str, *, cache_dir: Path | None = None, db_repository: str | None
     ``severity``: only these levels, as ``trivy image --severity CRITICAL,HIGH`` does.
     """
     if (cache_dir is None) == (db_repository is None):
-        raise PortsideError("Give Trivy its database one way: cache_dir= (a built database) or db_repository= "
-                            "(a published one).")
+        raise UsageError("Give Trivy its database one way: cache_dir= (a built database) or db_repository= "
+                         "(a published one).")
     if cache_dir is not None and not (Path(cache_dir) / "db" / "trivy.db").is_file():
-        raise PortsideError(f"No Trivy database in {cache_dir}: Trivy reads {Path(cache_dir) / 'db' / 'trivy.db'}.",
-                            hint="Build it first: trivydb.build(folder) or `portside advisories trivy-db FOLDER`, "
-                                 "and pass that folder (not its db/ subfolder).")
+        raise ScanError(f"No Trivy database in {cache_dir}: Trivy reads {Path(cache_dir) / 'db' / 'trivy.db'}.",
+                        hint="Build it first: trivydb.build(folder) or `portside advisories trivy-db FOLDER`, "
+                             "and pass that folder (not its db/ subfolder).")
     scratch = Path(tempfile.mkdtemp(prefix="portside-trivy-")) if cache_dir is None else None
     args = ["image", "--cache-dir", str(cache_dir or scratch), "--config", "", "--scanners", "vuln",
             "--format", "json", "--skip-java-db-update", "--image-src", ",".join(image_src)]

@@ -34,7 +34,7 @@ from portside.base.labels import STANDIN
 from portside.base.paths import state_dir
 from portside.base.proc import run
 from portside.engine.daemon import client
-from portside.errors import ImageUnavailable
+from portside.errors import ImageUnavailable, engine_error
 
 __all__ = [
     "SUITE",
@@ -135,8 +135,9 @@ def docker_build(context: Path, image: str, *, dockerfile: str, labels: Mapping[
         raise ImageUnavailable(f"docker build of the {image} stand-in failed: {exc.msg}\n  {tail}",
                                hint=f"The build folder is {context}; fix the cause above and run again.") from exc
     except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
-        raise ImageUnavailable(f"The Docker engine refused to build the {image} stand-in: {exc}",
-                               hint="Check `docker info`, then run `portside images ensure` again.") from exc
+        raise engine_error(exc, "Building the stand-in", image, instead={"other": ImageUnavailable(
+            f"The Docker engine refused to build the {image} stand-in: {exc}",
+            hint="Check `docker info`, then run `portside images ensure` again.")}) from exc
     return str(built.id)
 
 

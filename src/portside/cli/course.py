@@ -1,0 +1,98 @@
+"""The course's own commands: ``portside setup``, ``start``, ``doctor`` and ``cleanup``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from portside.cli.common import console, say
+from portside.errors import PortsideError, SetupError
+
+__all__ = ["cleanup", "doctor", "setup", "start"]
+
+
+@click.command()
+@click.option("--offline", is_flag=True, default=None, help="Never try to pull; build stand-ins instead.")
+@click.option("--no-tools", is_flag=True, help="Skip cosign/syft/trivy.")
+@click.option("--engine-only", is_flag=True, help="Only make sure an engine answers (no images, tools or wheels).")
+def setup(offline: bool | None, no_tools: bool, engine_only: bool) -> None:
+    """Make sure an engine answers, the course images exist and the tools are installed."""
+    from portside.engine.daemon import ensure_engine
+    from portside.setup.images import ensure as ensure_images
+    from portside.setup.images import format_table as image_table
+    from portside.tools import ensure as ensure_tools
+    from portside.tools import format_table as tool_table
+
+    found = ensure_engine(say=say)
+    say(f"[green]✔[/] Docker {found.server_version} (API {found.api_version}) answers at {found.address}")
+    if engine_only:
+        return
+    click.echo(image_table(ensure_images(offline=offline, say=say)))
+    if not no_tools:
+        click.echo(tool_table(ensure_tools(say=say)))
+    from portside.lessons.sample_app import ensure_wheels
+
+    try:  # the demo app's wheels, downloaded once so lessons 04-05 build it with no network
+        say(f"[green]✔[/] demo app wheels in {ensure_wheels()}")
+    except PortsideError as exc:  # any kind: the course works without them until lesson 04
+        say(f"[yellow]![/] demo app wheels not downloaded: {exc.message}")
+
+
+@click.command()
+@click.option("--port", default=8888, show_default=True, help="Port for JupyterLab (on 127.0.0.1).")
+def start(port: int) -> None:
+    """Start JupyterLab on the lessons (prints the URL with its token)."""
+    from portside.base.paths import project_root
+
+    root = project_root() or Path.cwd()
+    jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or shutil.which("jupyter")
+    if jupyter is None:
+        raise SetupError("JupyterLab is not installed in this environment.", hint="Run `make setup` first.")
+    argv = [jupyter, "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+            f"--ServerApp.root_dir={root}", "--ServerApp.default_url=/lab/tree/notebooks/00-setup.ipynb"]
+    if os.geteuid() == 0:
+        argv.append("--allow-root")
+    os.execv(jupyter, argv)
+
+
+@click.command()
+def doctor() -> None:
+    """Check the engine, images, tools and disk; say what to fix."""
+    from portside.setup.doctor import doctor as run_doctor
+
+    report = run_doctor()
+    table = Table(show_header=True, header_style="bold", box=None)
+    for column in ("", "area", "what", "state"):
+        table.add_column(column)
+    mark = {"ok": "[green]✔[/]", "warn": "[yellow]![/]", "fail": "[red]✘[/]"}
+    for check in report.checks:
+        state = check.detail + (f"\n[italic]→ {check.fix}[/]" if check.fix and check.status != "ok" else "")
+        table.add_row(mark[check.status], check.area, check.name, state)
+    console.print(table)
+    console.print("[green]Ready for the course.[/]" if report.ok else "[red]Not ready yet: fix the ✘ lines.[/]")
+    sys.exit(0 if report.ok else 1)
+
+
+@click.command()
+@click.option("--images", "images_too", is_flag=True,
+              help="Also remove every course image (stand-ins and images the course built).")
+@click.option("--build-cache", is_flag=True, help="Also empty the engine's build cache (all of it).")
+def cleanup(images_too: bool, build_cache: bool) -> None:
+    """Remove every container, network and volume the course created (and, if asked, its images)."""
+    from portside.setup.cleanup import cleanup as run_cleanup
+    from portside.setup.cleanup import prune_build_cache, remove_images
+
+    removed = run_cleanup()
+    say(f"Removed — {str(removed).removeprefix('Left behind — ')}" if removed else str(removed))
+    if images_too:
+        names = remove_images()
+        kept = [name for name in names if "(kept:" in name]
+        say(f"Removed {len(names) - len(kept)} course image(s) and the untagged build steps on them"
+            + (f"; kept {len(kept)}: {'; '.join(kept)}" if kept else "."))
+    if build_cache:
+        say(f"Emptied the engine's build cache ({prune_build_cache() / 1e6:.0f} MB freed).")

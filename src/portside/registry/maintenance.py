@@ -1,0 +1,62 @@
+"""Work inside a running registry container: garbage collection (then a restart in place) and disk usage.
+
+Both take any ``WaitStrategyTarget``: a :class:`~portside.registry.Registry`, or a
+registry container found by label wrapped in :class:`~portside.registry.readiness.ContainerTarget`.
+"""
+
+from __future__ import annotations
+
+from testcontainers.core.waiting_utils import WaitStrategy, WaitStrategyTarget
+
+from portside.errors import RegistryError
+from portside.registry.layout import CONFIG_PATH, DATA_PATH
+from portside.registry.logs import readable_log
+from portside.registry.readiness import wait_ready
+
+__all__ = ["NOTHING_TO_COLLECT", "disk_usage", "garbage_collect", "run_in"]
+
+#: what :func:`garbage_collect` reports for a registry that has stored nothing yet
+NOTHING_TO_COLLECT = "Nothing to collect: the registry has not stored any repository yet.\n"
+
+
+def run_in(target: WaitStrategyTarget, command: list[str], what: str) -> str:
+    """Run ``command`` in the registry container; its output, or :class:`RegistryError` with the last lines."""
+    result = target.get_wrapped_container().exec_run(command)
+    output = bytes(result.output or b"").decode(errors="replace")
+    if result.exit_code != 0:
+        tail = "\n  ".join(output.strip().splitlines()[-8:])
+        raise RegistryError(f"{what} failed in the registry container (exit {result.exit_code}):\n  {tail}")
+    return output
+
+
+def garbage_collect(target: WaitStrategyTarget, address: str, *, tls: bool, dry_run: bool = False,
+                    delete_untagged: bool = False, ready: WaitStrategy | None = None) -> str:
+    """Run ``registry garbage-collect``, then restart the registry in place and wait for it. Returns its report.
+
+    The restart clears the registry's in-memory cache of which blobs exist, as the
+    registry's documentation asks after a collection (a dry run changes nothing and
+    needs none). ``ready`` is the wait strategy for the restart (default: ``RegistryReady``).
+    """
+    command = ["registry", "garbage-collect"]
+    if dry_run:
+        command.append("--dry-run")
+    if delete_untagged:
+        command.append("--delete-untagged")
+    container = target.get_wrapped_container()
+    result = container.exec_run([*command, CONFIG_PATH])
+    output = bytes(result.output or b"").decode(errors="replace")
+    if result.exit_code != 0 and "Path not found" in output and "/repositories" in output:
+        return NOTHING_TO_COLLECT
+    if result.exit_code != 0:
+        tail = "\n  ".join(readable_log(output)[-8:])
+        raise RegistryError(f"registry garbage-collect failed (exit {result.exit_code}):\n  {tail}")
+    if not dry_run:
+        container.restart(timeout=2)
+        wait_ready(target, address, tls=tls, strategy=ready)
+    return output
+
+
+def disk_usage(target: WaitStrategyTarget) -> int:
+    """Bytes stored under ``/var/lib/registry`` (apparent size, measured with ``du`` in the container)."""
+    output = run_in(target, ["busybox", "du", "-s", "-b", DATA_PATH], "du")
+    return int(output.split()[0])

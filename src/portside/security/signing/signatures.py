@@ -1,0 +1,74 @@
+"""Signatures, read through the registry API: the ``.sig`` manifest and its simple-signing layers.
+
+A signature layer is a small JSON document, the *simple-signing payload*, which names
+the digest that was signed (``critical.image.docker-manifest-digest``). The signature
+itself, an ECDSA P-256 signature over the SHA-256 of those payload bytes (DER, then
+base64), sits in the layer's annotation ``dev.cosignproject.cosign/signature``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from portside.errors import RegistryError
+from portside.oci.registry_client import Manifest, RegistryClient
+from portside.security.signing.names import SIGNATURE_ANNOTATION, SIMPLE_SIGNING, signature_tag
+
+__all__ = ["SignatureLayer", "fetch_signatures"]
+
+
+@dataclass(frozen=True)
+class SignatureLayer:
+    """One signature in a ``.sig`` manifest: the simple-signing payload and its ECDSA signature."""
+
+    layer_digest: str
+    payload: bytes  #: the exact bytes that were signed
+    signature_b64: str  #: the annotation's value
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def claims(self) -> dict[str, Any]:
+        """The payload as JSON: ``critical.image.docker-manifest-digest``, ``critical.identity``, ``optional``."""
+        return cast("dict[str, Any]", json.loads(self.payload))
+
+    @property
+    def signed_digest(self) -> str | None:
+        """The image digest this signature speaks about (from the payload, not from the tag)."""
+        found = (self.claims.get("critical") or {}).get("image", {}).get("docker-manifest-digest")
+        return str(found) if found is not None else None
+
+    @property
+    def signature(self) -> bytes:
+        """The DER-encoded ECDSA signature (empty if the annotation is not base64)."""
+        try:
+            return base64.b64decode(self.signature_b64, validate=True)
+        except (binascii.Error, ValueError):
+            return b""
+
+
+def fetch_signatures(client: RegistryClient, repository: str, digest: str) -> tuple[Manifest, list[SignatureLayer]]:
+    """The ``.sig`` manifest of ``repository@digest`` and its signature layers.
+
+    Raises :class:`RegistryError` (status 404) when the image carries no signature.
+    """
+    tag = signature_tag(digest)
+    try:
+        manifest = client.manifest(repository, tag)
+    except RegistryError as err:
+        if err.status == 404:
+            raise RegistryError(f"{repository}@{digest[:19]}… has no signature: there is no tag {tag[:20]}….sig.",
+                                status=404, hint="Sign it by digest with cosign sign --key … REPO@sha256:….") from None
+        raise
+    layers = []
+    for layer in manifest.json().get("layers") or []:
+        if layer.get("mediaType") != SIMPLE_SIGNING:
+            continue
+        annotations = dict(layer.get("annotations") or {})
+        layers.append(SignatureLayer(str(layer["digest"]), client.blob(repository, str(layer["digest"])),
+                                     annotations.get(SIGNATURE_ANNOTATION, ""), annotations))
+    return manifest, layers
