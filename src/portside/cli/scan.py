@@ -24,6 +24,8 @@ __all__ = ["scan"]
 @click.option("--from-registry", is_flag=True, help="Read IMAGE straight from its registry (no engine needed).")
 @advisories_option()
 @fail_on_option("Block on findings of this severity or worse.")
+@click.option("--fail-on-unrated", "fail_on_unrated", is_flag=True,
+              help="Also block on findings no loaded advisory rates (UNKNOWN severity).")
 @click.option("--allow", "allow_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="An allow-list TOML file ([[allow]] id, reason, expires, package).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -34,8 +36,8 @@ __all__ = ["scan"]
               show_default=True, help="Order of the findings table.")
 @click.option("--chart", "chart_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the severity chart as SVG.")
-def scan(image: str, from_registry: bool, advisories_path: Path | None, fail_on: str, allow_path: Path | None,
-         report_path: Path | None, fmt: str, sort: str, chart_path: Path | None) -> None:
+def scan(image: str, from_registry: bool, advisories_path: Path | None, fail_on: str, fail_on_unrated: bool,
+         allow_path: Path | None, report_path: Path | None, fmt: str, sort: str, chart_path: Path | None) -> None:
     """Scan IMAGE for known vulnerabilities and apply the gate (exit 0 pass, 1 blocked, 2 error)."""
     from portside.security.advisories import Severity
     from portside.security.scan import gate, load_allowlist
@@ -44,7 +46,7 @@ def scan(image: str, from_registry: bool, advisories_path: Path | None, fail_on:
     try:
         allow = load_allowlist(allow_path) if allow_path else []
         report = run_scan(image, advisories=advisories_path, from_registry=from_registry)
-        result = gate(report, fail_on=Severity[fail_on.upper()], allow=allow)
+        result = gate(report, fail_on=Severity[fail_on.upper()], allow=allow, block_unrated=fail_on_unrated)
         click.echo(report.table(sort=sort).text())  # type: ignore[arg-type]
         if report_path:
             report.write(report_path, fmt)  # type: ignore[arg-type]

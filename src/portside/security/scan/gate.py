@@ -12,7 +12,11 @@ expired entry no longer allows anything (and the gate says so)::
     reason = "Only used against our own server; upgrade tracked in TICKET-12"
     expires = 2026-12-31               # a TOML date
 
-Findings with UNKNOWN severity never block (no rating to compare), but are listed.
+A finding with UNKNOWN severity has no rating to compare with the threshold. It does
+not block by default, but the verdict always counts such findings and names them (a
+PASSED over findings nobody rated is not a clean bill of health), and
+``block_unrated=True`` (``portside scan --fail-on-unrated``, like Trivy's
+``--severity UNKNOWN``) blocks them too, unless an allow-list entry covers them.
 """
 
 from __future__ import annotations
@@ -122,6 +126,9 @@ class GateResult:
     fail_on: Severity = Severity.CRITICAL
     image: str = ""
     allowed_by: dict[str, AllowEntry] = field(default_factory=dict, repr=False)
+    #: findings with no rating that did not block (``block_unrated=False``)
+    unrated: list[Finding] = field(default_factory=list)
+    block_unrated: bool = False
 
     def __bool__(self) -> bool:
         return self.passed
@@ -131,15 +138,22 @@ class GateResult:
 
     def __str__(self) -> str:
         subject = f"{self.image} " if self.image else ""
+        threshold = self.fail_on.name + (" or unrated" if self.block_unrated else "")
         if self.passed:
-            text = f"PASSED: {subject}has no finding at or above {self.fail_on.name}"
+            text = f"PASSED: {subject}has no finding at or above {threshold}"
             text += f" that is not allowed ({len(self.allowed)} allowed)." if self.allowed else "."
         else:
             listed = ", ".join(f"{f.id} ({f.severity.name}, {f.package} {f.installed}"
                                + (f" → fix {f.fixed}" if f.fixed else ", no fix yet") + ")"
                                for f in self.blocking)
-            text = (f"BLOCKED: {subject}has {len(self.blocking)} finding(s) at or above {self.fail_on.name}: "
+            text = (f"BLOCKED: {subject}has {len(self.blocking)} finding(s) at or above {threshold}: "
                     f"{listed}. Upgrade to the fixed versions and rebuild, then scan again.")
+        if self.unrated:
+            ids = ", ".join(f"{f.id} ({f.package} {f.installed})" for f in self.unrated[:5])
+            more = f" and {len(self.unrated) - 5} more" if len(self.unrated) > 5 else ""
+            text += (f"\nwarning: {len(self.unrated)} finding(s) could not be rated — no loaded advisory record gives "
+                     f"them a severity, so they were not compared with {self.fail_on.name}: {ids}{more}. Load rated "
+                     "records (GitHub's GHSA) or block them with block_unrated=True (--fail-on-unrated).")
         for finding in self.allowed:
             entry = self.allowed_by.get(finding.id)
             if entry:
@@ -151,15 +165,22 @@ class GateResult:
 
 
 def gate(report: ScanReport, *, fail_on: Severity = Severity.CRITICAL, allow: Sequence[AllowEntry] = (),
-         today: dt.date | None = None) -> GateResult:
-    """Decide whether ``report``'s image passes: no finding at or above ``fail_on`` unless a live entry allows it."""
+         today: dt.date | None = None, block_unrated: bool = False) -> GateResult:
+    """Decide whether ``report``'s image passes: no finding at or above ``fail_on`` unless a live entry allows it.
+
+    ``block_unrated``: findings no record rates block too (else they are counted in the verdict).
+    """
     live = [entry for entry in allow if not entry.expired(today)]
     expired = [entry for entry in allow if entry.expired(today)]
     blocking: list[Finding] = []
     allowed: list[Finding] = []
     allowed_by: dict[str, AllowEntry] = {}
+    unrated: list[Finding] = []
     for finding in report.findings:
-        if finding.severity is Severity.UNKNOWN or finding.severity < fail_on:
+        if finding.severity is Severity.UNKNOWN and not block_unrated:
+            unrated.append(finding)
+            continue
+        if finding.severity is not Severity.UNKNOWN and finding.severity < fail_on:
             continue
         entry = next((e for e in live if e.covers(finding)), None)
         if entry is None:
@@ -168,4 +189,4 @@ def gate(report: ScanReport, *, fail_on: Severity = Severity.CRITICAL, allow: Se
             allowed.append(finding)
             allowed_by[finding.id] = entry
     return GateResult(passed=not blocking, blocking=blocking, allowed=allowed, expired=expired, fail_on=fail_on,
-                      image=report.image, allowed_by=allowed_by)
+                      image=report.image, allowed_by=allowed_by, unrated=unrated, block_unrated=block_unrated)

@@ -10,6 +10,11 @@ rating, like most PYSEC ones, never lower it). Its fixed version is the one that
 fixes every merged record (the records may disagree: PyPA says httpx 0.20.0 fixed
 CVE-2021-41945, GitHub says 0.23.0).
 
+A finding whose own records carry no rating borrows one from a *rated* record of the
+loaded data that shares one of its ids (an alias), even when that record did not match
+the package itself (its ranges may disagree): :attr:`Finding.rated_by` names it. A
+finding no loaded record rates stays UNKNOWN, and the gate says how many there are.
+
 Matching rules:
 
 * PyPI: same name per PEP 503 (``GitPython`` = ``gitpython``), version order per PEP 440;
@@ -49,6 +54,8 @@ class Finding:
     source_name: str | None = None
     layer: str | None = None
     bom_ref: str | None = field(default=None, repr=False)
+    #: the id of the alias record the rating came from, when the finding's own records had none
+    rated_by: str | None = None
 
     @property
     def id(self) -> str:
@@ -185,4 +192,21 @@ def match(inventory: Inventory, advisories: Sequence[Advisory]) -> list[Finding]
             if hit:
                 hits.append((advisory, fixed))
         findings.extend(_finding(package, group) for group in _groups(hits))
+    _borrow_ratings(findings, advisories)
     return sorted(findings, key=lambda f: (-int(f.severity), f.package.lower(), f.installed, f.id))
+
+
+def _borrow_ratings(findings: Iterable[Finding], advisories: Sequence[Advisory]) -> None:
+    """Give an unrated finding the highest rating of any loaded record that shares one of its ids."""
+    rated: dict[str, list[Advisory]] = {}
+    for advisory in advisories:
+        if advisory.severity is not Severity.UNKNOWN:
+            for name in advisory.ids:
+                rated.setdefault(name.upper(), []).append(advisory)
+    for finding in findings:
+        if finding.severity is not Severity.UNKNOWN:
+            continue
+        sources = [a for name in finding.ids for a in rated.get(name.upper(), [])]
+        if sources:
+            best = max(sources, key=lambda a: (int(a.severity), a.id.startswith("GHSA-"), a.id))
+            finding.severity, finding.rated_by = best.severity, best.id
