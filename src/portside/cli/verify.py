@@ -23,14 +23,18 @@ __all__ = ["verify"]
 @click.option("--key", "public_key", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The signer's public key (cosign.pub).")
 @fail_on_option("The scan gate on the attested SBOM.")
+@click.option("--fail-on-unrated", "fail_on_unrated", is_flag=True,
+              help="Also refuse findings no loaded advisory rates (UNKNOWN severity).")
 @advisories_option()
-def verify(reference: str, public_key: Path, fail_on: str, advisories_path: Path | None) -> None:
+def verify(reference: str, public_key: Path, fail_on: str, fail_on_unrated: bool,
+           advisories_path: Path | None) -> None:
     """Decide whether REFERENCE (REPO@sha256:…) may be deployed: digest, signature, SBOM attestation, scan gate."""
     from portside.security.signing import scan_gate, verify_before_deploy
 
     try:
         decision = verify_before_deploy(reference, public_key,
-                                        policy=scan_gate(fail_on=fail_on, advisories=advisories_path))
+                                        policy=scan_gate(fail_on=fail_on, advisories=advisories_path,
+                                                         block_unrated=fail_on_unrated))
     except PortsideError as exc:  # any kind: a reference that could not be verified is exit 2
         fail(exc)
     click.echo(str(decision))

@@ -6,6 +6,8 @@ PASS with nothing said; the verdict now says how many findings it could not rate
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 from portside.security.advisories import Severity, load
@@ -85,3 +87,16 @@ def test_nothing_changes_when_every_finding_is_rated() -> None:
     result = gate(_report(load()))
     assert not result.unrated
     assert "could not be rated" not in str(result)
+
+
+def test_the_deploy_gate_offers_the_same_switch(tmp_path: Path) -> None:
+    """``portside verify --fail-on-unrated`` (``scan_gate(block_unrated=True)``) refuses what the default passes."""
+    from portside.security.advisories.store import snapshot_dir
+    from portside.security.signing import scan_gate
+
+    folder = tmp_path / "pypa"
+    folder.mkdir()
+    for record in (snapshot_dir() / "pypi").glob("PYSEC-*.json"):
+        shutil.copy(record, folder)
+    assert scan_gate(advisories=folder)(SBOM).passed
+    assert not scan_gate(advisories=folder, block_unrated=True)(SBOM).passed

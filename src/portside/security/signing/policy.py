@@ -22,21 +22,23 @@ class GateLike(Protocol):
 SbomPolicy = Callable[[Mapping[str, Any]], "GateLike | bool"]
 
 
-def scan_gate(*, fail_on: str = "critical", advisories: Path | None = None
+def scan_gate(*, fail_on: str = "critical", advisories: Path | None = None, block_unrated: bool = False
               ) -> Callable[[Mapping[str, Any]], GateLike]:
     """The course's scan gate as an SBOM policy: match the SBOM's packages against the advisories.
 
     It uses :mod:`portside.security.scan` (inventory from the SBOM, match, gate) and blocks at
-    ``fail_on`` (``critical``, ``high``, ``medium``, ``low``) or above.
+    ``fail_on`` (``critical``, ``high``, ``medium``, ``low``) or above; ``block_unrated``: findings
+    no loaded record rates block too.
     """
 
     def policy(sbom: Mapping[str, Any]) -> GateLike:
-        return _gate_sbom(sbom, fail_on=fail_on, advisories=advisories)
+        return _gate_sbom(sbom, fail_on=fail_on, advisories=advisories, block_unrated=block_unrated)
 
     return policy
 
 
-def _gate_sbom(sbom: Mapping[str, Any], *, fail_on: str, advisories: Path | None) -> GateLike:
+def _gate_sbom(sbom: Mapping[str, Any], *, fail_on: str, advisories: Path | None,
+               block_unrated: bool = False) -> GateLike:
     """Run :mod:`portside.security.scan`'s gate on an SBOM that arrived in an attestation (no image, no syft run)."""
     from portside.security import scan
     from portside.security.advisories import load
@@ -52,4 +54,4 @@ def _gate_sbom(sbom: Mapping[str, Any], *, fail_on: str, advisories: Path | None
     report = scan.ScanReport(image=name, inventory=found, findings=scan.match(found, records),
                              advisories_source=str(advisories) if advisories else "course snapshot",
                              advisories_count=len(records))
-    return scan.gate(report, fail_on=threshold)
+    return scan.gate(report, fail_on=threshold, block_unrated=block_unrated)
