@@ -30,7 +30,7 @@ from portside.base.labels import COURSE, in_namespace
 from portside.base.paths import namespace, run_dir
 from portside.engine.daemon import client as docker_client
 from portside.errors import EngineError, LabError, LabNotRunning
-from portside.oci.endpoint import Endpoint
+from portside.oci.endpoint import AtEndpoint, Endpoint
 
 if TYPE_CHECKING:
     import docker
@@ -170,7 +170,7 @@ class LabState:
 
 
 @dataclass(frozen=True)
-class LabContext:
+class LabContext(AtEndpoint):
     """Everything a predicate or a ``solve`` step may use.
 
     ``running`` is False when the lab's container is gone or stopped; the address is
@@ -214,19 +214,6 @@ class LabContext:
         """The lab's registry as one value: ``localhost:PORT``, TLS and the lab's CA, as the lab's main user."""
         return Endpoint("localhost", self.port, tls=self.tls, ca_file=self.ca_file, username=self.user,
                         password=self.password)
-
-    @property
-    def address(self) -> str:
-        """``localhost:PORT``: what image references use."""
-        return self.endpoint.address
-
-    @property
-    def url(self) -> str:
-        return self.endpoint.url
-
-    def ref(self, repository: str, tag: str | None = None, digest: str | None = None) -> str:
-        """A full reference in the lab's registry: ``localhost:PORT/REPO[:TAG][@DIGEST]``."""
-        return self.endpoint.ref(repository, tag, digest)
 
     # -- credentials ---------------------------------------------------------------------------------
     @property

@@ -21,13 +21,13 @@ from portside.labs.context import LabContext, LabNotRunning, LabState
 from portside.labs.model import Lab, Outcome, Task
 from portside.labs.progress import Progress
 from portside.labs.report import CheckReport, HintView, RequirementResult, TaskResult
-from portside.oci.endpoint import Endpoint
+from portside.oci.endpoint import AtEndpoint, Endpoint
 from portside.oci.registry_client import RegistryClient
 
 __all__ = ["LabSession", "attach", "check", "close", "fast_forward", "reset", "start"]
 
 
-class LabSession:
+class LabSession(AtEndpoint):
     """One lab, live. Use :func:`start` (notebook) or :func:`attach` (another process)."""
 
     def __init__(self, lab: Lab, *, progress: Progress | None = None) -> None:
@@ -44,15 +44,6 @@ class LabSession:
     def endpoint(self) -> Endpoint:
         """The lab's registry as one value (address, URL, TLS, CA, your login), found again on each call."""
         return self.context.endpoint
-
-    @property
-    def address(self) -> str:
-        """``localhost:PORT`` of the lab's registry: the first part of your image references."""
-        return self.endpoint.address
-
-    @property
-    def url(self) -> str:
-        return self.endpoint.url
 
     @property
     def user(self) -> str | None:
@@ -72,10 +63,6 @@ class LabSession:
     @property
     def workdir(self) -> str:
         return str(LabState(self.lab.slug).workdir)
-
-    def ref(self, repository: str, tag: str | None = None, digest: str | None = None) -> str:
-        """``localhost:PORT/repository[:tag][@digest]`` in the lab's registry."""
-        return self.endpoint.ref(repository, tag, digest)
 
     def client(self, username: str | None = None) -> RegistryClient:
         """A registry API client logged in as ``username`` (default: you)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from portside.base.paths import docker_config_dir
 from portside.oci.reference import Reference, join, parse
@@ -25,7 +25,7 @@ from portside.oci.tls import bundle
 if TYPE_CHECKING:
     from portside.oci.registry_client import RegistryClient
 
-__all__ = ["Endpoint"]
+__all__ = ["AtEndpoint", "Endpoint", "HasEndpoint", "RegistryLike", "endpoint_of"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +76,45 @@ class Endpoint:
         if self.tls and self.ca_file:
             env["SSL_CERT_FILE"] = str(bundle(self.ca_file))
         return env
+
+
+class HasEndpoint(Protocol):
+    """Anything that knows where its registry answers: a ``Registry``, a ``LabContext``, a lab."""
+
+    @property
+    def endpoint(self) -> Endpoint: ...
+
+
+#: where a registry answers: the endpoint itself, or anything that has one
+RegistryLike = Endpoint | HasEndpoint
+
+
+def endpoint_of(registry: RegistryLike) -> Endpoint:
+    """The :class:`Endpoint` of ``registry`` (which may be one already)."""
+    return registry if isinstance(registry, Endpoint) else registry.endpoint
+
+
+class AtEndpoint:
+    """``address``, ``url`` and ``ref()`` for a class that has an ``endpoint``: asked of it, never rebuilt.
+
+    :class:`portside.registry.Registry`, a lab's context and the learner's lab handle all mix
+    this in and define only :attr:`endpoint`.
+    """
+
+    @property
+    def endpoint(self) -> Endpoint:
+        raise NotImplementedError
+
+    @property
+    def address(self) -> str:
+        """``localhost:PORT``: the registry part of image references (``localhost:PORT/repo:tag``)."""
+        return self.endpoint.address
+
+    @property
+    def url(self) -> str:
+        """The API base URL, ``http://localhost:PORT`` (``https://`` with TLS)."""
+        return self.endpoint.url
+
+    def ref(self, repository: str, tag: str | None = None, digest: str | None = None) -> str:
+        """An image reference in this registry: ``localhost:PORT/repository[:tag][@digest]``, validated."""
+        return self.endpoint.ref(repository, tag, digest)

@@ -48,7 +48,7 @@ from portside.base.labels import course_labels
 from portside.base.paths import state_dir
 from portside.errors import EngineError, ImageUnavailable, PortsideError, engine_case, engine_detail
 from portside.oci import credentials
-from portside.oci.endpoint import Endpoint
+from portside.oci.endpoint import AtEndpoint, Endpoint
 from portside.oci.registry_client import RegistryClient
 from portside.oci.tls import CertificateSet, make_certificates
 from portside.registry import maintenance
@@ -92,7 +92,7 @@ __all__ = [
 ]
 
 
-class Registry(DockerContainer):
+class Registry(AtEndpoint, DockerContainer):
     """A real registry:2 in a container, context-managed, bound to 127.0.0.1.
 
     ``labels`` are added to the course's own (``org.portside.*``), e.g. a lab's.
@@ -153,16 +153,6 @@ class Registry(DockerContainer):
         return Endpoint("localhost", self.port, tls=self.tls, ca_file=self.ca_file)
 
     @property
-    def address(self) -> str:
-        """``localhost:PORT``: the registry part of image references (``localhost:PORT/repo:tag``)."""
-        return self.endpoint.address
-
-    @property
-    def url(self) -> str:
-        """The API base URL, ``http://localhost:PORT`` (``https://`` with ``tls=True``)."""
-        return self.endpoint.url
-
-    @property
     def internal_url(self) -> str:
         """The URL other containers on the default bridge network reach this registry at (e.g. a proxy)."""
         container = self.get_wrapped_container()
@@ -180,10 +170,6 @@ class Registry(DockerContainer):
     def get_registry(self) -> str:
         """testcontainers' name for :attr:`address`."""
         return self.address
-
-    def ref(self, repository: str, tag: str | None = None, digest: str | None = None) -> str:
-        """An image reference in this registry: ``localhost:PORT/repository[:tag][@digest]``."""
-        return self.endpoint.ref(repository, tag, digest)
 
     def client(self, username: str | None = None, password: str | None = None) -> RegistryClient:
         """A :class:`RegistryClient` for this registry (anonymous, or the course login, unless given a user)."""

@@ -9,29 +9,12 @@ scheme guessed from its host name by :func:`client_for`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
 
-from portside.oci.endpoint import Endpoint
+from portside.oci.endpoint import HasEndpoint, RegistryLike, endpoint_of
 from portside.oci.reference import Reference, parsed
 from portside.oci.registry_client import RegistryClient
 
 __all__ = ["HasEndpoint", "RegistryLike", "client_for", "endpoint_of"]
-
-
-class HasEndpoint(Protocol):
-    """Anything that knows where its registry answers: a ``Registry``, a ``LabContext``, a lab."""
-
-    @property
-    def endpoint(self) -> Endpoint: ...
-
-
-#: where a registry answers: the endpoint itself, or anything that has one
-RegistryLike = Endpoint | HasEndpoint
-
-
-def endpoint_of(registry: RegistryLike) -> Endpoint:
-    """The :class:`Endpoint` of ``registry`` (which may be one already)."""
-    return registry if isinstance(registry, Endpoint) else registry.endpoint
 
 
 def client_for(ref: str | Reference, *, username: str | None = None, password: str | None = None,
