@@ -1,8 +1,10 @@
 # Portside — the commands a learner or CI needs:
 #   make start       set everything up, then start JupyterLab on the lessons (prints the URL with its token)
-#   make test        set everything up, then run every test: unit, engine, labs, and every notebook (nbval)
+#   make test        set everything up, then run every test: unit, engine, labs, and every notebook (nbval) on a
+#                    current engine, then the compatibility run on Debian 12's Engine 20.10 (scripts/test-compat.sh)
+#   make test-compat only the compatibility run
 #   make test-unit   only the unit tier (tests/unit): no engine, no images, a few seconds
-.PHONY: setup start test test-unit doctor cleanup bench
+.PHONY: setup start test test-unit test-compat doctor cleanup bench
 
 VENV ?= .venv
 # Test processes for `make test` (pytest-xdist). The suite mostly waits on the engine, registries and tools,
@@ -19,7 +21,12 @@ start: setup
 test: setup
 	scripts/test-deps.sh
 	@$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS); rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo 'make test: pytest collected no tests, which counts as a failure.' >&2; exit 1; fi; exit $$rc
+	if [ $$rc -eq 5 ]; then echo 'make test: pytest collected no tests, which counts as a failure.' >&2; rc=1; fi; \
+	TEST_WORKERS=$(TEST_WORKERS) scripts/test-compat.sh; compat=$$?; \
+	if [ $$rc -ne 0 ]; then exit $$rc; fi; exit $$compat
+
+test-compat:
+	TEST_WORKERS=$(TEST_WORKERS) scripts/test-compat.sh
 
 test-unit:
 	scripts/setup.sh --venv-only

@@ -6,7 +6,7 @@ from typing import Any
 
 from portside.errors import PortsideError
 
-__all__ = ["install_error_handler"]
+__all__ = ["install_error_handler", "prepare_shell"]
 
 
 def _show_portside_error(shell: Any, etype: type[BaseException], value: BaseException, tb: Any,
@@ -26,4 +26,23 @@ def install_error_handler() -> bool:
     if shell is None:
         return False
     shell.set_custom_exc((PortsideError,), _show_portside_error)
+    prepare_shell()
     return True
+
+
+def prepare_shell() -> None:
+    """Let a notebook's ``!docker …``, ``!cosign …``, ``!crane …`` lines run the course's tools and engine.
+
+    The course's tools folder goes first on ``PATH`` (the docker CLI of the course's engine is linked there),
+    and ``DOCKER_CONFIG`` points at the course's own client configuration, so a shell line never reads or
+    writes the learner's ``~/.docker``.
+    """
+    import os
+
+    from portside.base.paths import isolate_docker_config, state_dir
+
+    isolate_docker_config()
+    folder = str(state_dir("tools", "bin"))
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if folder not in parts:
+        os.environ["PATH"] = os.pathsep.join([folder, *parts])

@@ -20,16 +20,26 @@ __all__ = ["cleanup", "doctor", "setup", "start"]
 @click.option("--offline", is_flag=True, default=None, help="Never try to pull; build stand-ins instead.")
 @click.option("--no-tools", is_flag=True, help="Skip cosign/syft/trivy.")
 @click.option("--engine-only", is_flag=True, help="Only make sure an engine answers (no images, tools or wheels).")
-def setup(offline: bool | None, no_tools: bool, engine_only: bool) -> None:
+@click.option("--engine", "which_engine", type=click.Choice(["current", "system"]), default="current",
+              show_default=True,
+              help="current: a current engine (Engine 25+, else the course's own Engine 28); "
+                   "system: the system's Docker Engine from Debian's docker.io (the compatibility run's 20.10).")
+def setup(offline: bool | None, no_tools: bool, engine_only: bool, which_engine: str) -> None:
     """Make sure an engine answers, the course images exist and the tools are installed."""
-    from portside.engine.daemon import ensure_engine
+    from portside.engine.daemon import info, start_system_engine
+    from portside.setup.engine import ensure as ensure_engine
     from portside.setup.images import ensure as ensure_images
     from portside.setup.images import format_table as image_table
     from portside.tools import ensure as ensure_tools
     from portside.tools import format_table as tool_table
 
-    found = ensure_engine(say=say)
-    say(f"[green]✔[/] Docker {found.server_version} (API {found.api_version}) answers at {found.address}")
+    if which_engine == "system":
+        found = start_system_engine(say=say)
+    else:
+        ensure_engine(say=say)
+        found = info()
+    say(f"[green]✔[/] Docker {found.server_version} (API {found.api_version}, {found.image_store} image store) "
+        f"answers at {found.address}")
     if engine_only:
         return
     click.echo(image_table(ensure_images(offline=offline, say=say)))

@@ -20,7 +20,7 @@ import sys
 
 import click
 
-from portside.cli import advisories, course, images, labs, scan, tools, verify
+from portside.cli import advisories, course, engine, images, labs, scan, tools, verify
 from portside.cli.common import err_console
 from portside.errors import PortsideError
 
@@ -34,7 +34,8 @@ def cli() -> None:
 
 
 for _command in (course.setup, course.start, course.doctor, course.cleanup, images.images, tools.tools,
-                 labs.lab, labs.labs_group, labs.progress, scan.scan, verify.verify, advisories.advisories):
+                 labs.lab, labs.labs_group, labs.progress, scan.scan, verify.verify, advisories.advisories,
+                 engine.engine):
     cli.add_command(_command)
 
 

@@ -5,6 +5,19 @@ networks, the build cache.
 :mod:`portside.engine.daemon`.
 """
 
-from .daemon import EngineInfo, candidate_hosts, client, ensure_engine, image_names, info, is_local, listed_tags
+from .daemon import (
+    EngineInfo,
+    candidate_hosts,
+    client,
+    ensure_engine,
+    image_names,
+    image_store,
+    info,
+    is_local,
+    listed_tags,
+    start_system_engine,
+    uses_containerd_store,
+)
 
-__all__ = ["EngineInfo", "candidate_hosts", "client", "ensure_engine", "image_names", "info", "is_local", "listed_tags"]
+__all__ = ["EngineInfo", "candidate_hosts", "client", "ensure_engine", "image_names", "image_store", "info", "is_local",
+           "listed_tags", "start_system_engine", "uses_containerd_store"]

@@ -24,7 +24,8 @@ from portside.base.paths import isolate_docker_config, state_dir
 from portside.base.proc import run
 from portside.errors import EngineUnavailable
 
-__all__ = ["EngineInfo", "candidate_hosts", "client", "ensure_engine", "image_names", "info", "is_local", "listed_tags"]
+__all__ = ["EngineInfo", "candidate_hosts", "client", "ensure_engine", "image_names", "image_store", "info", "is_local",
+           "listed_tags", "start_system_engine", "uses_containerd_store"]
 
 _DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 
@@ -33,6 +34,8 @@ def candidate_hosts() -> list[str]:
     """Engine addresses to try, in order. ``DOCKER_HOST``, when set, is the only one."""
     if os.environ.get("DOCKER_HOST"):
         return [os.environ["DOCKER_HOST"]]
+    from portside.engine.provided import SOCKET
+
     home = Path.home()
     runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}"
     sockets = [
@@ -43,7 +46,8 @@ def candidate_hosts() -> list[str]:
         Path(runtime) / "podman/podman.sock",         # Podman (rootless)
         Path("/run/podman/podman.sock"),              # Podman (rootful)
     ]
-    hosts = [_DEFAULT_SOCKET]
+    hosts = [f"unix://{SOCKET}"] if SOCKET.exists() else []  # the current engine the course provides, first
+    hosts.append(_DEFAULT_SOCKET)
     hosts += [f"unix://{sock}" for sock in sockets[1:] if sock.exists()]
     return hosts
 
@@ -101,6 +105,12 @@ class EngineInfo:
     operating_system: str
     storage_driver: str
     root_dir: str
+    #: ``containerd`` (the containerd image store: image ID = manifest digest) or ``classic`` (ID = config digest)
+    image_store: str = "classic"
+
+    @property
+    def containerd_store(self) -> bool:
+        return self.image_store == "containerd"
 
 
 def info() -> EngineInfo:
@@ -109,13 +119,28 @@ def info() -> EngineInfo:
     version = cli.version()
     details = cli.info()
     return EngineInfo(
-        address=cli.api.base_url,
+        address=os.environ.get("DOCKER_HOST") or cli.api.base_url,
         server_version=str(version.get("Version", "?")),
         api_version=str(cli.api.api_version),
         operating_system=str(details.get("OperatingSystem", "?")),
         storage_driver=str(details.get("Driver", "?")),
         root_dir=str(details.get("DockerRootDir", "?")),
+        image_store=image_store(details),
     )
+
+
+def image_store(details: Mapping[str, Any]) -> str:
+    """``containerd`` or ``classic``, from ``GET /info`` (``DriverStatus`` names the containerd snapshotter)."""
+    status = details.get("DriverStatus") or []
+    if any(str(value).startswith("io.containerd.snapshotter") for _key, value in status):
+        return "containerd"
+    return "classic"
+
+
+@cache
+def uses_containerd_store() -> bool:
+    """True when the engine in use keeps images in containerd (local image ID = the manifest's digest)."""
+    return image_store(client().info()) == "containerd"
 
 
 def _is_debian_like() -> bool:
@@ -137,6 +162,7 @@ def _wait_for(host: str, seconds: float, log: Path) -> docker.DockerClient:
 
 
 def _start_dockerd(say: Callable[[str], None]) -> docker.DockerClient:
+    """Debian's own docker.io (Engine 20.10 on Debian 12) on the default socket: the compatibility engine."""
     folder = state_dir("engine")
     log, pidfile = folder / "dockerd.log", folder / "dockerd.pid"
     if shutil.which("dockerd") is None:
@@ -175,5 +201,24 @@ def ensure_engine(*, start: bool = True, say: Callable[[str], None] = print) -> 
             ) from None
     _start_dockerd(say)
     client.cache_clear()
+    uses_containerd_store.cache_clear()
     client()
+    return info()
+
+
+def start_system_engine(say: Callable[[str], None] = print) -> EngineInfo:
+    """Start (installing if needed) the system's Docker Engine from Debian's docker.io on the default socket.
+
+    This is the old engine the compatibility run checks the course on (Engine 20.10 on Debian 12).
+    """
+    os.environ["DOCKER_HOST"] = _DEFAULT_SOCKET
+    client.cache_clear()
+    uses_containerd_store.cache_clear()
+    try:
+        client()
+    except EngineUnavailable:
+        if os.geteuid() != 0 or not _is_debian_like():
+            raise
+        _start_dockerd(say)
+        client.cache_clear()
     return info()

@@ -2,7 +2,8 @@
 
 ``docker push`` is a stream of JSON messages from the engine: one line per layer
 state change ("Preparing", "Pushing", "Pushed", "Layer already exists",
-"Mounted from …"), then an ``aux`` message with the manifest digest and size.
+"Mounted from …"), then the manifest digest and size: in an ``aux`` message on the classic image
+store, only in a status line (``TAG: digest: sha256:… size: N``) on the containerd image store.
 :func:`push` reads that stream, shows an optional progress bar, and returns what
 happened to each layer; an ``error`` line becomes one of Portside's errors.
 
@@ -19,6 +20,7 @@ words a failure its own way (``portside images ensure``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -37,6 +39,9 @@ from portside.oci.credentials import config_file
 from portside.oci.reference import DEFAULT_TAG, Reference, parsed
 
 __all__ = ["Display", "PushResult", "engine_pull", "pull", "push", "tag"]
+
+#: the status line that ends a push: ``1.0: digest: sha256:<hex> size: 528`` (both stores send it)
+_DIGEST_LINE = re.compile(r"digest: (?P<digest>sha256:[0-9a-f]{64}) size: (?P<size>\d+)")
 
 _FINAL_LAYER_STATES = ("Pushed", "Layer already exists", "Mounted from", "Pull complete", "Already exists",
                        "Download complete")
@@ -185,14 +190,23 @@ def push(reference: str | Reference, *, username: str | None = None, password: s
     except docker.errors.APIError as exc:
         raise _api_error(exc, "Push to", ref) from None
     layers, rest = _layer_states(messages)
-    digest, size = "", 0
-    for message in rest:
-        aux = message.get("aux")
-        if isinstance(aux, dict) and aux.get("Digest"):
-            digest, size = str(aux["Digest"]), int(aux.get("Size") or 0)
+    digest, size = _pushed_digest(rest)
     if not digest:
         raise RegistryError(f"Push {ref.original} ended without a digest from the engine.")
     return PushResult(reference=f"{repository}:{tag_name}", digest=digest, size=size, layers=layers)
+
+
+def _pushed_digest(messages: Iterable[dict[str, Any]]) -> tuple[str, int]:
+    """The manifest digest and size a push reports: its ``aux`` message, else its final status line."""
+    digest, size = "", 0
+    for message in messages:
+        aux = message.get("aux")
+        if isinstance(aux, dict) and aux.get("Digest"):
+            return str(aux["Digest"]), int(aux.get("Size") or 0)
+        found = _DIGEST_LINE.search(str(message.get("status", "")))
+        if found:
+            digest, size = found["digest"], int(found["size"])
+    return digest, size
 
 
 def engine_pull(reference: str | Reference, *, username: str | None = None, password: str | None = None,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import docker.errors
 import requests
 
+from portside.engine.identity import same_image
 from portside.errors import ImageUnavailable, RegistryAuthError, RegistryError, http_error
 from portside.labs.model import Outcome
 from portside.oci import credentials
@@ -180,7 +181,11 @@ def logged_in(user: str | None = None) -> Predicate:
 
 
 def tag_is_image(repo: str, tag: str, image: str) -> Predicate:
-    """``repo:tag`` in the registry is the local image ``image`` (same config digest = same image id)."""
+    """``repo:tag`` in the registry is the local image ``image``.
+
+    The same image has the same config digest (the image ID on the classic store) and the same manifest
+    digest (the image ID on the containerd store): :func:`portside.engine.identity.same_image`.
+    """
 
     def check(ctx: LabContext) -> Outcome:
         try:
@@ -188,15 +193,16 @@ def tag_is_image(repo: str, tag: str, image: str) -> Predicate:
         except docker.errors.ImageNotFound:
             raise ImageUnavailable(f"The image {image} is not on this machine.",
                                    hint="Run `portside images ensure`, then reset the lab.") from None
-        if ctx.digest(repo, tag) is None:
+        digest = ctx.digest(repo, tag)
+        if digest is None:
             return Outcome.fail(f"{repo}:{tag} not found — {_whats_there(ctx, repo)}")
         manifest = ctx.manifest(repo, tag).json()
         config = (manifest.get("config") or {}).get("digest")
+        if same_image(local, manifest_digest=digest, config=config):
+            return Outcome.ok()
         if config is None:
             return Outcome.fail(f"{repo}:{tag} is a multi-platform index, not the single image {image}")
-        if config != local.id:
-            return Outcome.fail(f"{repo}:{tag} holds a different image than {image}")
-        return Outcome.ok()
+        return Outcome.fail(f"{repo}:{tag} holds a different image than {image}")
 
     return check
 

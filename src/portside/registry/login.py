@@ -9,6 +9,7 @@ from __future__ import annotations
 from portside import engine
 from portside.base.paths import docker_config_dir
 from portside.base.proc import run
+from portside.engine.provided import docker_cli
 from portside.errors import RegistryAuthError, RegistryError, RegistryUnreachable, ToolError, engine_error
 
 __all__ = ["docker_login", "docker_logout"]
@@ -27,7 +28,7 @@ def docker_login(address: str, username: str, password: str) -> None:
     appears in a message.
     """
     try:
-        run(["docker", "login", "--username", username, "--password-stdin", address], input=password,
+        run([docker_cli(), "login", "--username", username, "--password-stdin", address], input=password,
             env=_config_env(), timeout=60, what=f"docker login {address}")
     except ToolError as exc:
         text = exc.stderr.replace(password, "***") if password else exc.stderr
@@ -43,4 +44,4 @@ def docker_login(address: str, username: str, password: str) -> None:
 
 def docker_logout(address: str) -> None:
     """``docker logout ADDRESS``: forget the course's saved login for one registry."""
-    run(["docker", "logout", address], env=_config_env(), timeout=30, what=f"docker logout {address}")
+    run([docker_cli(), "logout", address], env=_config_env(), timeout=30, what=f"docker logout {address}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from portside.cli import advisories, course, images, labs, main, scan, tools, verify
+from portside.cli import advisories, course, engine, images, labs, main, scan, tools, verify
 from portside.cli.main import cli
 from portside.errors import PortsideError, SetupError
 from portside.labs import all_labs
@@ -19,6 +19,7 @@ OWNERS = {
     "setup": course.setup, "start": course.start, "doctor": course.doctor, "cleanup": course.cleanup,
     "images": images.images, "tools": tools.tools, "lab": labs.lab, "labs": labs.labs_group,
     "progress": labs.progress, "scan": scan.scan, "verify": verify.verify, "advisories": advisories.advisories,
+    "engine": engine.engine,
 }
 
 SUBCOMMANDS = {
@@ -27,6 +28,7 @@ SUBCOMMANDS = {
     "lab": {"check", "reset", "fast-forward", "close"},
     "labs": {"list", "build"},
     "advisories": {"download", "list", "trivy-db", "publish"},
+    "engine": {"start", "stop", "status"},
 }
 
 
