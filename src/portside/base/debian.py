@@ -13,6 +13,14 @@ index the sha256 of every ``.deb``, which ``apt-get download`` checks. The optio
 below forbid unsigned or weakly signed suites and unauthenticated packages whatever
 the machine's own apt configuration says; :func:`index_record` gives the signed
 sha256 of a package so a cached ``.deb`` can be checked again later.
+
+Debian's rolling suites (:data:`ROLLING_SUITES`: testing, currently forky, and unstable,
+sid) are read the same way, with two differences: unstable has no ``-updates`` or
+``-security`` suite (testing has both), and their ``InRelease`` files carry a
+``Valid-Until`` date a week after they were made, which a frozen or lagging mirror has
+passed. For those suites only, apt is told not to check that date
+(``Acquire::Check-Valid-Until=false``); the signature of ``InRelease`` is still
+checked against the archive keyring, and every hash below it as always.
 """
 
 from __future__ import annotations
@@ -27,11 +35,23 @@ from portside.base.paths import state_dir
 from portside.base.proc import run
 from portside.errors import SetupError
 
-__all__ = ["AptSource", "DebRecord", "download", "extract", "host_sources", "index_record", "mirror_for",
-           "suite_sources_line"]
+__all__ = ["ROLLING_SUITES", "AptSource", "DebRecord", "download", "extract", "host_sources", "index_record",
+           "is_rolling", "mirror_for", "suite_sources_line"]
 
 _KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
 _LISTS_MAX_AGE = 24 * 3600
+
+#: Debian's rolling suites, by code name and by role: testing (forky until it is released as
+#: Debian 14, then its successor's name) and unstable (always sid). Only these skip apt's
+#: Valid-Until check; a released suite's stale index is still refused.
+ROLLING_SUITES = frozenset({"forky", "testing", "sid", "unstable"})
+#: rolling suites that have no -updates and -security suites beside them
+_NO_UPDATES = frozenset({"sid", "unstable"})
+
+
+def is_rolling(suite: str) -> bool:
+    """True for Debian testing (``forky``) and unstable (``sid``): their indexes expire after a week."""
+    return suite in ROLLING_SUITES
 
 
 @dataclass(frozen=True)
@@ -96,10 +116,13 @@ def mirror_for(kind: str = "debian") -> str:
 
 
 def suite_sources_line(suite: str) -> str:
-    """The one-line apt sources for ``suite`` (with its -updates and, when known, -security)."""
+    """The one-line apt sources for ``suite``: with its -updates and, when known, -security (unstable has neither)."""
     main = mirror_for("debian")
     signed = f"[signed-by={_KEYRING}] " if _KEYRING.exists() else ""
-    lines = [f"deb {signed}{main} {suite} main", f"deb {signed}{main} {suite}-updates main"]
+    lines = [f"deb {signed}{main} {suite} main"]
+    if suite in _NO_UPDATES:
+        return lines[0] + "\n"
+    lines.append(f"deb {signed}{main} {suite}-updates main")
     try:
         lines.append(f"deb {signed}{mirror_for('security')} {suite}-security main")
     except SetupError:
@@ -132,6 +155,9 @@ def _apt_options(suite: str) -> list[str]:
         "-o", "Acquire::AllowWeakRepositories=false",
         "-o", "APT::Get::AllowUnauthenticated=false",
         "-o", "APT::Sandbox::User=root" if _is_root() else "APT::Sandbox::User=",
+        # a rolling suite's InRelease expires a week after it was made (see the module docstring); its
+        # signature is still checked. This private state holds that suite's sources alone.
+        *(["-o", "Acquire::Check-Valid-Until=false"] if is_rolling(suite) else []),
     ]
 
 

@@ -70,6 +70,10 @@ def client() -> docker.DockerClient:
             tried.append(host)
             continue
         os.environ.setdefault("DOCKER_HOST", host)  # the CLIs the course starts use the same engine
+        from portside.engine.provided import link_buildx, link_cli
+
+        link_buildx()  # `docker buildx …` under the course's DOCKER_CONFIG (see engine.provided)
+        link_cli()
         return cli
     raise EngineUnavailable(f"No Docker engine answered at {', '.join(tried)}.")
 

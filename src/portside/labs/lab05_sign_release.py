@@ -13,13 +13,16 @@ attached as a signed attestation.
 The checker runs the real cosign (``verify``, ``verify-attestation``) against the
 learner's shared public key, always on the digest the tag points at *now*: a signature
 made before the tag moved, one made with another key, or a missing attestation each
-fail with their own hint.
+fail with their own hint. It grades what the registry holds: cosign 3's bundles (listed
+under the referrers tag ``sha256-<hex>`` on ``registry:2``), or cosign 2's ``.sig``/``.att``
+tags when the learner signed with a cosign 2 of their own.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -31,7 +34,15 @@ from portside.labs.model import Lab, Outcome, Predicate, Requirement, Task
 from portside.labs.predicates import signed_by_key
 from portside.lessons import sample_app
 from portside.registry.container import docker_login
-from portside.security.signing import TemporaryKeys, attestation_tag, load_public_key, signature_tag
+from portside.security.signing import (
+    TemporaryKeys,
+    attestation_tag,
+    load_public_key,
+    read_referrers,
+    referrers_tag,
+    signature_tag,
+    subject_of_tag,
+)
 from portside.tools import cosign
 
 __all__ = ["LAB", "PUBLIC_KEY", "REPO", "SLUG", "TAG", "share_public_key"]
@@ -72,6 +83,37 @@ def _current(ctx: LabContext) -> str | None:
     return ctx.digest(REPO, TAG)
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """What cosign stored for one digest, in either layout (nothing verified yet: that is cosign's job)."""
+
+    signature: bool
+    attestation: bool
+
+
+def _stored(ctx: LabContext, digest: str) -> _Stored:
+    """Whether ``REPO@digest`` carries a signature and an attestation: cosign 3 bundles or cosign 2 tags.
+
+    Asked once per digest and check (the answer is kept in the context's cache).
+    """
+    key = ("cosign-stored", REPO, digest)
+    if key not in ctx._answers:
+        tags = ctx.tags(REPO)
+        signature, attestation = signature_tag(digest) in tags, attestation_tag(digest) in tags
+        if referrers_tag(digest) in tags:
+            _, bundles = read_referrers(ctx.client(), REPO, digest)
+            signature = signature or any(b.is_signature for b in bundles)
+            attestation = attestation or any(not b.is_signature for b in bundles)
+        ctx._answers[key] = _Stored(signature, attestation)
+    return cast("_Stored", ctx._answers[key])
+
+
+def _signed_elsewhere(ctx: LabContext, digest: str) -> bool:
+    """Some other digest of ``REPO`` carries a signature (e.g. the one the tag pointed at before it moved)."""
+    others = {found for found, _ in filter(None, map(subject_of_tag, ctx.tags(REPO))) if found != digest}
+    return any(_stored(ctx, other).signature for other in sorted(others))
+
+
 def _app_packages() -> set[str]:
     """The Python packages the release pins (lower case): what its SBOM must list."""
     return {pin.key[0] for pin in sample_app.pins(sample_app.requirements_file("fixed"))}
@@ -99,18 +141,24 @@ def public_key_shared() -> Predicate:
 
 
 def release_carries_signature() -> Predicate:
-    """There is a ``.sig`` for the digest ``team/app:1.0`` points at now (whoever signed it)."""
+    """There is a signature for the digest ``team/app:1.0`` points at now (whoever signed it).
+
+    A cosign 3 bundle labelled as a signature under the digest's referrers tag, or a cosign 2 ``.sig`` tag.
+    """
 
     def check(ctx: LabContext) -> Outcome:
         digest = _current(ctx)
         if digest is None:
             return Outcome.fail(f"{REPO}:{TAG} is not in the registry: run lab.reset() to get the release back")
-        tags = ctx.tags(REPO)
-        if signature_tag(digest) in tags:
+        stored = _stored(ctx, digest)
+        if stored.signature:
             return Outcome.ok()
-        if any(t.endswith(".sig") for t in tags):
+        if _signed_elsewhere(ctx, digest):
             return Outcome.fail(f"{REPO} holds a signature, but for an image {REPO}:{TAG} no longer points at: "
                                 "the tag moved after it was signed")
+        if stored.attestation:
+            return Outcome.fail(f"{REPO}:{TAG} carries an attestation but no signature: cosign attest vouches for "
+                                "the SBOM, cosign sign for the image")
         return Outcome.fail(f"{REPO}:{TAG} carries no signature")
 
     return check
@@ -130,7 +178,7 @@ def _verified_sbom(ctx: LabContext) -> Outcome | list[dict[str, Any]]:
         answer = Outcome.fail(f"{REPO}:{TAG} is not in the registry: run lab.reset() to get the release back")
     elif not _key(ctx).is_file():
         answer = Outcome.fail("the checker has no public key of yours yet (task 1)")
-    elif attestation_tag(digest) not in ctx.tags(REPO):
+    elif not _stored(ctx, digest).attestation:
         answer = Outcome.fail(f"{REPO}:{TAG} carries no attestation")
     else:
         try:
@@ -199,9 +247,9 @@ RELEASE_SIGNED = Requirement(
     f"{REPO}:{TAG}, as it is now, carries a signature",
     release_carries_signature(),
     hints=[
-        "cosign keeps a signature under a tag made from the image digest (sha256-<hex>.sig). A signature belongs "
-        f"to that digest, not to the tag: if {REPO}:{TAG} moved after you signed, your signature stayed with the "
-        "old image.",
+        "cosign keeps a signature next to the image, listed under a tag made from the image digest (sha256-<hex>, "
+        f"the referrers tag). A signature belongs to that digest, not to the tag: if {REPO}:{TAG} moved after you "
+        "signed, your signature stayed with the old image.",
         f"Resolve the digest {REPO}:{TAG} points at now — lab.client().digest(…) — and sign "
         "lab.ref(repository, digest=…), never the tag.",
         "Idea: after docker_login, cosign.sign(lab.ref(REPO, digest=current_digest), keys.private, keys.password).",
@@ -225,7 +273,8 @@ ATTESTED = Requirement(
     sbom_attested(),
     hints=[
         "A signature says who vouches for the image; an attestation says something about it — here, its SBOM. "
-        "cosign attest signs the SBOM and stores it next to the image (sha256-<hex>.att).",
+        "cosign attest signs the SBOM and stores it next to the image, like a signature (one more bundle under "
+        "sha256-<hex>).",
         "Make the SBOM with syft from the registry (syft.write_sbom(f'registry:{ref}', path)), then attach it "
         "with cosign.attest(ref, path, 'cyclonedx', keys.private, keys.password) — ref by digest.",
         "Idea: the same digest you signed, the same key pair, predicate type cyclonedx.",

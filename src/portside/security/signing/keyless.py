@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from portside.errors import SigningError
 from portside.oci.reference import Reference
 from portside.security.signing.names import pinned
+from portside.tools import cosign
 from portside.tools._runner import run_tool
 
 __all__ = ["KEYLESS_VARIABLE", "keyless_enabled", "sign_keyless"]
@@ -30,12 +31,13 @@ def sign_keyless(ref_with_digest: str | Reference, *, env: Mapping[str, str] | N
     ``cosign sign REF@DIGEST`` in a terminal for the browser login, which a notebook
     cell cannot show while cosign waits. The signer's identity ends up in a public log.
     Refuses unless ``PORTSIDE_KEYLESS`` is set, so nothing leaves the machine by
-    accident. Returns cosign's messages.
+    accident. cosign 3 takes Sigstore's signing config and trusted root from its TUF
+    repository (cached in the course state folder, not ``~/.sigstore``). Returns cosign's messages.
     """
     ref = pinned(ref_with_digest)
     if not keyless_enabled():
         raise SigningError("Keyless signing talks to Sigstore's public Fulcio and Rekor services; it is off.",
                            hint=f"Set {KEYLESS_VARIABLE}=1 (and be online) to allow it.")
-    result = run_tool("cosign", ["sign", "--yes", ref.original], timeout=timeout, env=env,
+    result = run_tool("cosign", ["sign", "--yes", ref.original], timeout=timeout, env=cosign.cosign_env(env),
                       what=f"cosign sign (keyless) {ref.original}", input_="")
     return result.stderr

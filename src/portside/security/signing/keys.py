@@ -7,6 +7,8 @@ password, and deletes everything on close.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import secrets
 import shutil
@@ -22,7 +24,7 @@ from portside.base.labels import session_id
 from portside.errors import SigningError
 from portside.tools import cosign
 
-__all__ = ["TemporaryKeys", "load_public_key"]
+__all__ = ["TemporaryKeys", "key_hint", "load_public_key"]
 
 
 def load_public_key(key: str | Path | bytes) -> ec.EllipticCurvePublicKey:
@@ -44,6 +46,17 @@ def load_public_key(key: str | Path | bytes) -> ec.EllipticCurvePublicKey:
     if not isinstance(public, ec.EllipticCurvePublicKey):
         raise SigningError(f"The public key is a {type(public).__name__}; cosign key pairs are ECDSA.")
     return public
+
+
+def key_hint(key: str | Path | bytes | ec.EllipticCurvePublicKey) -> str:
+    """How a cosign 3 bundle names the key that verifies it: base64 of the SHA-256 of the public key (DER).
+
+    The bundle carries only this hint (``verificationMaterial.publicKey.hint``), never the key:
+    a verifier must already have the public key, and the hint says which one to use.
+    """
+    public = key if isinstance(key, ec.EllipticCurvePublicKey) else load_public_key(key)
+    der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
 class TemporaryKeys:
