@@ -15,7 +15,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["COSIGN_DEBS", "CRANE_DEBS", "ORAS_DEBS", "SYFT_WHEELS", "TRIVY_UPSTREAM", "TRIVY_WHEELS", "DebPin", "UpstreamGoBuild", "WheelPin"]
+__all__ = [
+    "COSIGN_DEBS",
+    "CRANE_DEBS",
+    "ORAS_DEBS",
+    "SYFT_WHEELS",
+    "TRIVY_UPSTREAM",
+    "TRIVY_WHEELS",
+    "DebPin",
+    "UpstreamGoBuild",
+    "WheelPin",
+]
 
 
 @dataclass(frozen=True)
