@@ -32,7 +32,7 @@ status code and the engine's explanation:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
@@ -63,6 +63,7 @@ __all__ = [
     "ToolMissing",
     "UsageError",
     "VerificationFailed",
+    "build_error",
     "engine_case",
     "engine_detail",
     "engine_error",
@@ -300,6 +301,19 @@ def engine_error(error: BaseException | str, action: str, target: str, *, regist
 
 
 # -- requests / oras ------------------------------------------------------------------------------------
+def build_error(tag: str, error: BaseException, log: Sequence[str]) -> BuildError:
+    """Translate a failed ``docker buildx build`` (python-on-whales' ``DockerException``) into a BuildError.
+
+    BuildKit names the failing step in ``ERROR:`` lines of its log; the CLI's stderr has them too. The
+    message keeps the last three of those, so a learner sees which step failed and why.
+    """
+    errors = [line for line in log if " ERROR" in line or line.startswith(("ERROR", "error:"))]
+    stderr = [line for line in str(getattr(error, "stderr", "") or "").strip().splitlines() if line.strip()]
+    picked = errors[-3:] or stderr[-3:] or list(log[-3:]) or [str(error)]
+    return BuildError(f"docker buildx build -t {tag} failed: {' | '.join(part.strip() for part in picked)}",
+                      hint="Read the failing step above; fix the Dockerfile or the context and build again.")
+
+
 def registry_error_text(response: requests.Response) -> str:
     """The registry's own error message (``{"errors": [{"code", "message"}]}``), if it sent one."""
     try:

@@ -183,3 +183,18 @@ def test_tool_error_no_matching_signatures_is_verification_failed() -> None:
     result = Result(["cosign", "verify"], 1, "", "Error: no matching signatures: invalid signature\n")
     assert type(tool_error(result, "cosign verify r", verifying=True)) is VerificationFailed
     assert type(tool_error(result, "cosign sign r")) is ToolError  # only a verifying run says "not signed"
+
+
+def test_a_failed_buildkit_build_names_the_failing_step() -> None:
+    """python-on-whales raises DockerException; the BuildError keeps BuildKit's ERROR lines, not the CLI's noise."""
+    from portside.errors import BuildError, build_error
+
+    class FakeWhalesError(Exception):  # the shape of python_on_whales.exceptions.DockerException
+        stderr = "ERROR: failed to build: failed to solve: process \"/bin/sh -c false\" did not complete successfully"
+
+    log = ["#5 [2/2] RUN false", "#5 ERROR: process \"/bin/sh -c false\" did not complete successfully: exit code: 1"]
+    error = build_error("demo:1", FakeWhalesError(), log)
+    assert isinstance(error, BuildError)
+    assert "demo:1" in str(error) and "exit code: 1" in str(error) and "RUN false" not in error.message
+    bare = build_error("demo:1", FakeWhalesError(), [])
+    assert "failed to solve" in bare.message

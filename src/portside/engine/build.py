@@ -25,7 +25,7 @@ from typing import IO, Any
 from portside.base.paths import docker_config_dir, isolate_docker_config
 from portside.engine import provided
 from portside.engine.daemon import client
-from portside.errors import BuildError, ToolMissing
+from portside.errors import ToolMissing, build_error
 
 __all__ = ["BuildResult", "build", "buildx", "log_steps"]
 
@@ -104,7 +104,7 @@ def build(context: Path | IO[bytes] | bytes, *, tag: str, dockerfile: str = "Doc
     ``secrets`` are buildx ``--secret`` specs (``id=token,src=/path``). ``provenance`` is off by default,
     so the local image is the single-platform image a learner expects (BuildKit adds a provenance
     attestation to pushed images otherwise). ``network="none"``: the ``RUN`` steps get no network at all.
-    Raises :class:`BuildError` with the failing step's output.
+    Raises ``BuildError`` with the failing step's output.
     """
     from python_on_whales.exceptions import DockerException
 
@@ -125,15 +125,6 @@ def build(context: Path | IO[bytes] | bytes, *, tag: str, dockerfile: str = "Doc
                 if on_line is not None:
                     on_line(text)
         except DockerException as exc:
-            raise BuildError(f"docker buildx build -t {tag} failed: {_failure(lines, exc)}",
-                             hint="Read the failing step above; fix the Dockerfile or the context and build again.",
-                             ) from None
+            raise build_error(tag, exc, lines) from None
     return BuildResult(tag=tag, image=client().images.get(tag), log=lines)
 
-
-def _failure(lines: Sequence[str], exc: Any) -> str:
-    """The lines that say why a build failed (``ERROR: …``, the failing step's last output)."""
-    errors = [line for line in lines if " ERROR" in line or line.startswith(("ERROR", "error:"))]
-    stderr = str(getattr(exc, "stderr", "") or "").strip().splitlines()
-    picked = errors[-3:] or [line for line in stderr if line.strip()][-3:] or lines[-3:]
-    return " | ".join(part.strip() for part in picked)
