@@ -20,6 +20,14 @@ Two archive layouts are read:
   ``docker save`` writes from Engine 25 on (with a ``manifest.json`` beside it) and
   tools such as skopeo write without one. Layer blobs may be gzip-compressed there.
 
+What the layer blobs are depends on the engine's image store: the classic store keeps
+layers unpacked and saves each as a plain tar (its sha256 is the layer's diff id);
+the containerd image store saves the blobs as it holds them, named by the digest its
+manifest lists: gzip for what it built or pulled (the bytes a push sends), plain for
+layers it got from a plain ``docker load``. Both are read the same way. In an
+index, attestation manifests (``unknown/unknown``) and manifests whose blob is not
+in the archive (platforms the engine does not hold) are passed over.
+
 Nothing is unpacked to disk and no member is extracted by its own name, so a hostile
 archive cannot write outside anything: files are read into memory one at a time.
 """
@@ -30,7 +38,7 @@ import io
 import json
 import re
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
@@ -135,6 +143,23 @@ def save(image: str, dest: str | Path) -> Path:
     return dest
 
 
+def _is_attestation(descriptor: dict[str, Any]) -> bool:
+    """BuildKit's provenance/SBOM entries of an index: ``unknown/unknown`` platform, marked by an annotation."""
+    annotations = descriptor.get("annotations") or {}
+    platform = descriptor.get("platform") or {}
+    return annotations.get("vnd.docker.reference.type") == "attestation-manifest" or \
+        (platform.get("os"), platform.get("architecture")) == ("unknown", "unknown")
+
+
+def _first_image(descriptors: list[dict[str, Any]], present: Callable[[str], bool]) -> str:
+    """The digest of an index's first entry that is an image (or index) and whose blob is ``present``."""
+    for descriptor in descriptors:
+        if not _is_attestation(descriptor) and present(str(descriptor["digest"])):
+            return str(descriptor["digest"])
+    raise ValueError(f"its index lists no image this archive holds ({len(descriptors)} entries, "
+                     "attestations and missing platforms left out)")
+
+
 def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
     info.size, info.mode, info.mtime = len(data), 0o644, 0
@@ -150,8 +175,8 @@ def fetch_oci(client: RegistryClient, repository: str, reference: str, dest: str
     dest = Path(dest)
     manifest = client.manifest(repository, reference)
     body = manifest.json()
-    if "manifests" in body:  # a multi-platform index: take its first image
-        manifest = client.manifest(repository, body["manifests"][0]["digest"])
+    if "manifests" in body:  # a multi-platform index: take its first image (not an attestation)
+        manifest = client.manifest(repository, _first_image(body["manifests"], lambda _digest: True))
         body = manifest.json()
     blobs = [body["config"]["digest"], *(layer["digest"] for layer in body["layers"])]
     index = {"schemaVersion": 2, "manifests": [
@@ -203,8 +228,9 @@ class SavedImage:
         if layout != "oci":
             raise ValueError("it has neither manifest.json (docker save) nor oci-layout (OCI image layout)")
         manifest = self._json(outer, "index.json")
-        while "manifests" in manifest:  # an index (maybe of indexes): take the first image
-            manifest = self._json(outer, self._blob(manifest["manifests"][0]["digest"]))
+        while "manifests" in manifest:  # an index (maybe of indexes): take the first image the archive holds
+            digest = _first_image(manifest["manifests"], lambda d: self._blob(d) in names)
+            manifest = self._json(outer, self._blob(digest))
         config = self._json(outer, self._blob(manifest["config"]["digest"]))
         return layout, config, [self._blob(layer["digest"]) for layer in manifest["layers"]]
 

@@ -3,8 +3,15 @@
 ``docker push`` looks like one command, but the engine talks to the registry in
 plain HTTP requests: *is this blob there?* (``HEAD``), *start an upload* (``POST``),
 *here are the bytes* (``PATCH``), *done, and this is its digest* (``PUT``), and at the
-end *store this manifest under this tag* (``PUT .../manifests/TAG``). ``registry:2``
-writes every request it answers to its log in the common "combined" format::
+end *store this manifest under this tag* (``PUT .../manifests/TAG``). How many of each
+depends on the engine's image store: the classic store knocks on ``/v2/`` first and
+sends a blob's bytes in a ``PATCH``; the containerd store's pusher sends its first
+requests without credentials (a ``401`` challenge answers them), sends a blob's bytes
+with the final ``PUT`` (no ``PATCH``, a 40 MB layer included), and asks whether the tag
+exists (``HEAD`` on the manifest) before storing it. A ``POST`` may ask to *mount* a
+blob from another repository of the same registry (``?mount=DIGEST&from=REPO``): ``201``
+means linked, no upload needed; ``202`` means not found there, so upload it.
+``registry:2`` writes every request it answers to its log in the common "combined" format::
 
     172.17.0.1 - - [26/Nov/2026:21:49:58 +0000] "PUT /v2/ada/myapp/manifests/1.0.0 HTTP/1.1" 201 0 "" "docker/20.10…"
 
@@ -38,6 +45,7 @@ _UPLOAD = re.compile(r"(/blobs/uploads/)[0-9a-f-]{36}$")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 #: what each kind of request means, for the table's last column
+_MOUNTED = "mounted from another repository: no upload needed"
 _MEANING = (
     (re.compile(r"^GET /v2/$"), "API check; 401 tells the client to log in"),
     (re.compile(r"^HEAD .*/blobs/"), "is this blob stored already?"),
@@ -54,33 +62,41 @@ _MEANING = (
 @dataclass(frozen=True)
 class Request:
     """One request as the registry logged it. ``path`` is tidied: upload ids become ``<upload>``,
-    the upload's state token is dropped, and a ``digest`` query parameter is kept."""
+    the upload's state token is dropped, and a ``digest`` query parameter is kept. A cross-repository
+    mount (``POST …/blobs/uploads/?mount=DIGEST&from=REPO``) keeps the blob in ``mount`` and the
+    repository in ``mount_from``, not in ``path``."""
 
     method: str
     path: str
     status: int
+    mount: str = ""
+    mount_from: str = ""
 
     @property
     def meaning(self) -> str:
+        if self.mount and self.status == 201:
+            return _MOUNTED
         line = f"{self.method} {self.path.split('?')[0]}"
         return next((text for pattern, text in _MEANING if pattern.match(line)), "")
 
     def named(self, names: Mapping[str, str]) -> Request:
         """The same request with digests replaced by readable names (``{digest: "<config>"}``)."""
         path = _DIGEST.sub(lambda m: names.get(m.group(0), m.group(0)), self.path)
-        return Request(self.method, path, self.status)
+        return Request(self.method, path, self.status, names.get(self.mount, self.mount), self.mount_from)
 
 
-def _tidy(target: str) -> str:
+def _request(method: str, target: str, status: str) -> Request:
     parts = urlsplit(target)
     path = _UPLOAD.sub(r"\1<upload>", unquote(parts.path))
-    digest = parse_qs(parts.query).get("digest")
-    return f"{path}?digest={digest[0]}" if digest else path
+    query = parse_qs(parts.query)
+    if query.get("digest"):
+        path += f"?digest={query['digest'][0]}"
+    return Request(method, path, int(status), query.get("mount", [""])[0], query.get("from", [""])[0])
 
 
 def parse_access_log(text: str) -> list[Request]:
     """Every request in ``text`` (registry log output), in order; other log lines are ignored."""
-    return [Request(m.group(1), _tidy(m.group(2)), int(m.group(3))) for m in _ACCESS.finditer(text)]
+    return [_request(*m.groups()) for m in _ACCESS.finditer(text)]
 
 
 @dataclass

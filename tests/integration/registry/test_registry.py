@@ -24,6 +24,7 @@ from portside.engine import transfer
 from portside.errors import ImageUnavailable, PortInUse, RegistryAuthError, RegistryError
 from portside.oci import credentials
 from portside.registry.container import THROWAWAY_BCRYPT_ROUNDS, Registry, docker_login, docker_logout, htpasswd
+from portside.registry.request_log import watch
 
 BUSYBOX = "busybox:1.35"
 
@@ -132,7 +133,8 @@ def test_a_missing_image_is_reported() -> None:
 
 # -- push and pull --------------------------------------------------------------------------------------
 def test_push_pull_round_trip(registry: Registry, image: str) -> None:
-    """An image pushed and pulled back is the same image; a second push finds its layers already there."""
+    """An image pushed and pulled back is the same image; a second push finds its layers already there,
+    a push to another repository of the registry mounts them from the first."""
     ref = registry.ref("course/tool", "1.0")
     transfer.tag(image, ref)
     pushed = transfer.push(ref, progress=False)
@@ -144,9 +146,29 @@ def test_push_pull_round_trip(registry: Registry, image: str) -> None:
     assert again.digest == pushed.digest
     assert all(status == "Layer already exists" for _, status in again.layers)
 
-    mounted = registry.ref("other/tool", "1.0")
-    transfer.tag(image, mounted)
-    assert all(status.startswith("Mounted from") for _, status in transfer.push(mounted, progress=False).layers)
+    # Which repository the engine asks the registry to mount a blob from differs by image store. The classic
+    # store remembers the repositories it pushed each layer to, per registry host and port. The containerd store
+    # labels each blob with the repositories it went to per host name *without the port* (so every localhost
+    # registry counts) and picks the one sharing the longest path prefix with the target, the last in sorted
+    # order on a tie: to "other/tool" it would offer whichever repository of some earlier localhost registry
+    # sorts last, and upload when this registry has no such repository. "course/tool/copy" shares two path
+    # components with "course/tool" only, so both stores mount from the repository just pushed.
+    copy = registry.ref("course/tool/copy", "1.0")
+    transfer.tag(image, copy)
+    with watch(registry) as log:
+        mounted = transfer.push(copy, progress=False)
+    assert mounted.digest == pushed.digest
+    assert mounted.layers and all(status.startswith("Mounted from ") and status.endswith("course/tool")
+                                  for _, status in mounted.layers)
+    manifest = registry.client().manifest("course/tool", "1.0").json()
+    layers = [layer["digest"] for layer in manifest["layers"]]
+    mounts = {r.mount: r.status for r in log.requests if r.mount}  # what the engine asked the registry to mount
+    assert {digest: mounts.get(digest) for digest in layers} == dict.fromkeys(layers, 201)
+    assert all(r.mount_from == "course/tool" for r in log.requests if r.mount)
+    uploaded = {r.path.split("digest=")[-1] for r in log.requests if r.method == "PUT" and "/blobs/" in r.path}
+    assert not uploaded & set(layers)  # no layer byte travelled again
+    if engine.uses_containerd_store():  # its pusher mounts the config blob too: nothing is uploaded at all
+        assert mounts.get(manifest["config"]["digest"]) == 201 and not uploaded
 
     cli = engine.client()
     original_id = cli.images.get(image).id

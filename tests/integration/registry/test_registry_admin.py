@@ -16,6 +16,7 @@ import requests
 from portside import engine
 from portside.base.labels import session_id
 from portside.engine import transfer
+from portside.engine.identity import config_digest
 from portside.errors import RegistryError
 from portside.lessons.sample_images import build_image, remove_images
 from portside.registry.admin import (
@@ -36,12 +37,18 @@ OLD, NEW = f"portside-test/admin-app:1.0-{session_id()}", f"portside-test/admin-
 
 @pytest.fixture(scope="module")
 def images() -> Iterator[dict[str, str]]:
-    """Two sample images sharing only the busybox base layer."""
+    """Two sample images sharing only the busybox base layer: their local image IDs."""
     ids = {name: build_image(name, size=64 * 1024) for name in (OLD, NEW)}
     try:
         yield ids
     finally:
         remove_images([OLD, NEW])
+
+
+@pytest.fixture(scope="module")
+def configs(images: dict[str, str]) -> dict[str, str]:
+    """The config digest of each sample image: the config blob a push uploads (its ID on the classic store only)."""
+    return {name: config_digest(engine.client().images.get(image_id)) for name, image_id in images.items()}
 
 
 @pytest.fixture
@@ -98,14 +105,23 @@ def test_registry_accepts_only_bcrypt() -> None:
 
 
 # -- the disk ------------------------------------------------------------------------------------------------
-def test_disk_listings_follow_delete_and_garbage_collection(registry: Registry, images: dict[str, str]) -> None:
+def test_disk_listings_follow_delete_and_garbage_collection(registry: Registry, images: dict[str, str],
+                                                            configs: dict[str, str]) -> None:
     assert stored_blobs(registry) == set() and manifest_revisions(registry) == {} and blob_links(registry) == {}
     old = _push(registry, OLD, "1.0")
     new = _push(registry, NEW, "2.0")
     client = registry.client()
     old_blobs = fetch_image(client, "team/app", "1.0")
     new_blobs = fetch_image(client, "team/app", "2.0")
-    assert old_blobs[0] == images[OLD] and new_blobs[0] == images[NEW]  # the config blob is the image id
+    assert old_blobs[0] == configs[OLD] and new_blobs[0] == configs[NEW]  # the config blob comes first
+    if engine.uses_containerd_store():
+        # the ID is the digest of the manifest the engine keeps, and the push sends that manifest unchanged
+        assert (old, new) == (images[OLD], images[NEW])
+        assert not {images[OLD], images[NEW]} & {*old_blobs, *new_blobs}
+    else:
+        # the ID is the config's digest; the manifest is written at push time
+        assert (old_blobs[0], new_blobs[0]) == (images[OLD], images[NEW])
+        assert not {old, new} & {images[OLD], images[NEW]}
     everything = {old, new, *old_blobs, *new_blobs}
     assert stored_blobs(registry) == everything and len(everything) == 7
     assert manifest_revisions(registry) == {"team/app": {old, new}}
@@ -116,7 +132,8 @@ def test_disk_listings_follow_delete_and_garbage_collection(registry: Registry, 
     assert stored_blobs(registry) == everything  # deleting only unlinks
     registry.garbage_collect()
     assert stored_blobs(registry) == {new, *new_blobs}
-    assert images[OLD] in blob_links(registry)["team/app"]  # links outlive the collection
+    assert configs[OLD] not in stored_blobs(registry)
+    assert configs[OLD] in blob_links(registry)["team/app"]  # links outlive the collection
 
 
 def test_fetch_image_refuses_an_index(registry: Registry, images: dict[str, str]) -> None:
@@ -132,9 +149,9 @@ def test_fetch_image_refuses_an_index(registry: Registry, images: dict[str, str]
         fetch_image(registry.client(), "team/app", "multi")
 
 
-def test_wait_for_blobs(registry: Registry, images: dict[str, str]) -> None:
+def test_wait_for_blobs(registry: Registry, configs: dict[str, str]) -> None:
     _push(registry, OLD, "1.0")
-    assert wait_for_blobs(registry, [images[OLD]], timeout=1)
+    assert wait_for_blobs(registry, [configs[OLD]], timeout=1)
     assert not wait_for_blobs(registry, ["sha256:" + "0" * 64], timeout=0.3)
 
 
