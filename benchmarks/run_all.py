@@ -17,6 +17,7 @@ SCRIPTS = [
     ["registry_auth.py"],
     ["trivydb.py"],
     ["lessons.py"],
+    ["engines.py"],
 ]
 #: scan.py times syft itself, step by step: with the SBOM cache on, every round after the first would be a hit
 ENV = {"scan.py": {"PORTSIDE_SBOM_CACHE": "0"}}
