@@ -46,7 +46,8 @@ def measure(runs: int) -> list[tuple[str, str, float, float, float]]:
             continue
         with tempfile.TemporaryDirectory() as folder, Registry() as registry:
             context = Path(folder)
-            (context / "Dockerfile").write_text("FROM busybox:1.35\nCOPY payload.bin /payload.bin\nRUN wc -c /payload.bin\n")
+            (context / "Dockerfile").write_text(
+                "FROM busybox:1.35\nCOPY payload.bin /payload.bin\nRUN wc -c /payload.bin\n")
             tag = registry.ref("bench/engines", "1")
             built, pushed, pulled = [], [], []
             for run in range(runs):  # a new payload each run: nothing cached, every layer uploaded
