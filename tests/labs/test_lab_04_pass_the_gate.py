@@ -1,6 +1,7 @@
 """Lab 04-pass-the-gate, proven both ways against the real engine, registry, syft and advisory snapshot.
 
-The scripted solution (every pin bumped, rebuilt, pushed) and the learner's way pass.
+The scripted solution (every pin bumped, rebuilt, pushed) passes, and so does the same fix done
+the CLI way (`docker buildx build` and `docker push` on the work folder's build context).
 Known-bad attempts fail their own requirement with its first hint, and the next hint
 when checked again: allow-listing the blocking flaws (with 1.0 pushed again as 1.1),
 hiding the packages' metadata so the SBOM no longer lists the dependencies, and bumping
@@ -10,18 +11,20 @@ only one dependency.
 
 from __future__ import annotations
 
-import io
+import shutil
 from pathlib import Path
 
-import docker.errors
 from labtools import fails_with_hints
 
-from portside import engine
 from portside.base.labels import course_labels
+from portside.base.proc import run
+from portside.engine import provided
+from portside.engine.build import build, buildx
 from portside.engine.transfer import push, tag
 from portside.labs import LabSession
 from portside.labs import lab04_pass_the_gate as lab04
 from portside.labs.model import Requirement
+from portside.lessons import sample_app
 from portside.security.scan import gate
 
 SLUG = lab04.LAB.slug
@@ -54,7 +57,10 @@ def test_start_state(lab: LabSession) -> None:
     verdict = gate(lab04.release_scan(ctx, "1.0"))
     assert not verdict.passed
     assert len({f.package.lower() for f in verdict.blocking}) >= 2
-    assert (lab04.app_folder(lab) / "requirements.txt").read_text().count("==") >= 10
+    app = lab04.app_folder(lab)
+    assert (app / "requirements.txt").read_text().count("==") >= 10
+    assert (app / "Dockerfile").read_text() == (sample_app.app_dir() / "Dockerfile").read_text()
+    assert {w.name for w in (app / "wheels").glob("*.whl")} == {w.name for w in sample_app.wheels_dir().glob("*.whl")}
     report = lab.check(1)
     assert not report.requirement(lab04.PUBLISHED.name).passed
     assert report.requirement(lab04.NOTHING_ALLOWED.name).passed
@@ -66,6 +72,23 @@ def test_solution_passes_every_requirement(lab: LabSession) -> None:
     report = lab.check()
     assert report.passed, repr(report)
     assert "sha256:" not in repr(report) and str(lab.context.port) not in repr(report)
+
+
+def _docker(*args: str) -> None:
+    """Run the docker CLI as a learner's `!docker …` cell does: the course's CLI, client config and engine."""
+    buildx()  # the course's DOCKER_CONFIG (with the buildx plugin) and DOCKER_HOST, as `import portside` sets them
+    run([provided.docker_cli(), *args], timeout=600, what=f"docker {args[0]}")
+
+
+def test_the_cli_way_passes(lab: LabSession) -> None:
+    """The fixed pins written into app/requirements.txt, then `docker buildx build` and `docker push`: solved."""
+    app = lab04.app_folder(lab)
+    shutil.copyfile(sample_app.requirements_file("fixed"), app / "requirements.txt")
+    name = lab.context.ref(REPO, "1.1")
+    _docker("buildx", "build", "--network", "none", "-t", name, str(app))
+    _docker("push", name)
+    report = lab.check(1)
+    assert report.passed, repr(report)
 
 
 # -- known-bad attempts ----------------------------------------------------------------------------------------
@@ -89,13 +112,11 @@ def test_hiding_the_package_metadata(lab: LabSession) -> None:
     ctx = lab.context
     dockerfile = (f"FROM {ctx.ref(REPO, '1.0')}\nUSER root\n"
                   "RUN find / -xdev -type d -name '*.dist-info' -prune -exec rm -rf {} +\n")
-    cli = engine.client()
     name = ctx.ref(REPO, "1.1")
-    try:
-        cli.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=name, rm=True, forcerm=True, pull=False,
-                         labels=course_labels("lab-image"))
-    except docker.errors.BuildError as exc:  # pragma: no cover - shows the build log
-        raise AssertionError(exc.build_log) from exc
+    context = ctx.workdir / "hide"
+    context.mkdir()
+    (context / "Dockerfile").write_text(dockerfile, encoding="utf-8")
+    build(context, tag=name, labels=course_labels("lab-image"), network="none")
     push(name, progress=False)
     _only(lab, lab04.DEPENDENCIES_VISIBLE)
     fails_with_hints(lab, lab04.DEPENDENCIES_VISIBLE, 1,

@@ -2,12 +2,18 @@
 
 Scenario: release 1.0 of the team's Python app (``team/app:1.0``, already in the lab's
 registry) was blocked by the release pipeline's scan gate: its pinned dependencies have
-known CRITICAL flaws. Its lock file is in the lab's work folder (``app/requirements.txt``, every
-package pinned), next to the pipeline's allow-list (``allowlist.toml``, empty).
+known CRITICAL flaws. The app's build context is in the lab's work folder (``app/``: its
+``Dockerfile``, ``app.py``, the lock file ``requirements.txt`` with every package pinned,
+and ``wheels/``, the wheels this machine can install offline), next to the pipeline's
+allow-list (``allowlist.toml``, empty).
 
 1. Make release 1.1 pass the gate — for real: bump the pinned versions, rebuild, push
    ``team/app:1.1``. Nothing may be allow-listed, and the scanner must still see the
    app's dependencies.
+
+The learner builds and pushes either way: ``docker buildx build --network none -t NAME app/``
+and ``docker push NAME`` in a terminal or a ``!`` cell, or :func:`build_app` and ``push`` in
+Python (the same Dockerfile, with each wheel's hash checked on top).
 
 The checker scans the pushed ``team/app:1.1`` itself, straight from the registry, with
 :func:`portside.security.scan.scan` (syft's inventory × the course's advisory snapshot), and
@@ -68,7 +74,7 @@ def _context(lab: Any) -> LabContext:
 
 
 def app_folder(lab: Any) -> Path:
-    """The app's folder in the lab's work folder; it holds the lock file ``requirements.txt``."""
+    """The app's build context in the lab's work folder: ``Dockerfile``, ``app.py``, ``requirements.txt``, wheels."""
     return _context(lab).workdir / "app"
 
 
@@ -87,9 +93,11 @@ def wheels() -> dict[str, list[str]]:
 def build_app(lab: Any, version: str) -> str:
     """Build the app with the pins of ``app/requirements.txt`` as ``team/app:VERSION``; returns the image name.
 
-    The app's Dockerfile and code are the course's (``sample_app.app_dir()``); the build
-    installs exactly the pins of the lab's ``app/requirements.txt``, offline, from the
-    wheel cache, and names the image for the lab registry (``localhost:PORT/team/app:VERSION``).
+    The app's Dockerfile and code are the course's (``sample_app.app_dir()``, as copied into
+    ``app/``); the build (BuildKit, no network) installs exactly the pins of the lab's
+    ``app/requirements.txt`` from the wheel cache, each wheel checked against its hash, and
+    names the image for the lab registry (``localhost:PORT/team/app:VERSION``). The same as
+    ``docker buildx build --network none -t localhost:PORT/team/app:VERSION app/``.
     """
     ctx = _context(lab)
     name = ctx.ref(REPO, version)
@@ -110,11 +118,20 @@ def release_scan(ctx: LabContext, tag: str = RELEASE) -> ScanReport:
 
 
 # -- the start state ----------------------------------------------------------------------------------------
-def _setup(ctx: LabContext) -> None:
-    folder = ctx.workdir / "app"
+def _write_build_context(folder: Path) -> None:
+    """The app's build context for ``docker buildx build``: the course's Dockerfile and code, the vulnerable
+    pins, and a copy of every wheel in the (checked) wheel cache, which the Dockerfile installs from."""
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    (folder / "wheels").mkdir(parents=True)
+    for name in ("Dockerfile", "app.py"):
+        shutil.copyfile(sample_app.app_dir() / name, folder / name)
     shutil.copyfile(sample_app.requirements_file("vulnerable"), folder / "requirements.txt")
+    for wheel in sample_app.ensure_wheels().glob("*.whl"):
+        shutil.copyfile(wheel, folder / "wheels" / wheel.name)
+
+
+def _setup(ctx: LabContext) -> None:
+    _write_build_context(ctx.workdir / "app")
     (ctx.workdir / ALLOWLIST).write_text(_ALLOWLIST_HEADER, encoding="utf-8")
     name = ctx.ref(REPO, BLOCKED)
     sample_app.build("vulnerable", name, labels={**course_labels("lab-image"),
@@ -179,8 +196,8 @@ PUBLISHED = Requirement(
     tag_exists(REPO, RELEASE),
     hints=[
         f"The release pipeline scans what is in the registry, so 1.1 has to be pushed there as {REPO}:{RELEASE}.",
-        f"build_app(lab, '{RELEASE}') builds the app with app/requirements.txt as lab.ref('{REPO}', '{RELEASE}'); "
-        "then push that name.",
+        f"build_app(lab, '{RELEASE}') builds the app with app/requirements.txt as lab.ref('{REPO}', '{RELEASE}') "
+        "(or `docker buildx build --network none -t NAME app/`); then push that name (`docker push NAME`).",
         f"Idea: push(build_app(lab, '{RELEASE}'), progress=False) — after fixing app/requirements.txt.",
     ],
 )

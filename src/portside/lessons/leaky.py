@@ -1,53 +1,66 @@
-"""The secret-in-a-layer demo: one small build done the wrong way and the right way.
+"""The secret-in-a-layer demo: one small build done the wrong ways and the right way.
 
 A build often needs a credential for one step — a token to fetch a private package, a
 cloud key to download an artifact. The Dockerfiles in ``apps/leaky/`` all do the same
-job ("fetch" a private dependency with an AWS-style credentials file) three ways:
+job ("fetch" a private dependency with an AWS-style credential) five ways, all built
+with BuildKit (:func:`portside.engine.build.build`, as ``docker buildx build`` does):
 
-* ``Dockerfile.leaky`` copies the file in one layer and deletes it in the next: the
-  final file system has no credential, but the COPY layer still carries it;
+* ``Dockerfile.leaky`` copies the credentials file in one layer and deletes it in the
+  next: the final file system has no credential, but the COPY layer still carries it;
+* ``Dockerfile.arg`` takes the secret key as a build argument (``--build-arg``): no file
+  anywhere, but the image history records the value of every argument a ``RUN`` used;
+* ``Dockerfile.env`` copies that argument into ``ENV``: the image configuration keeps it,
+  and every container started from the image has it in its environment;
 * ``Dockerfile.multistage`` uses the file in a first stage and starts the final stage
-  again from the base image, copying out only the result;
-* ``Dockerfile.buildsecret`` mounts it as a BuildKit build secret for one ``RUN``.
-  The course's engine runs the legacy builder, which rejects ``RUN --mount``: the
-  lessons show that file as text.
+  again from the base image, copying out only the result: the image is clean, but the
+  file was in the build context, which the builder keeps in its cache;
+* ``Dockerfile.buildsecret`` mounts it as a build secret (``--secret id=aws,src=…``) for
+  one ``RUN``: it is in no layer, no history, no cache and not in the build context.
 
 The credentials are made up for each build (:func:`fake_credentials`): random values
-in the shape of an AWS key pair, valid nowhere. They are never printed.
+in the shape of an AWS key pair, valid nowhere. They are never printed, and error
+messages mask them (BuildKit's own log shows build arguments' values).
 """
 
 from __future__ import annotations
 
-import io
 import secrets
 import string
-import tarfile
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import docker.errors
 
 from portside import engine
 from portside.base.labels import course_labels
-from portside.engine.buildcache import guarded, remove_discarded_stages, step_ids
-from portside.errors import BuildError, PortsideError, UsageError, engine_detail, engine_error
+from portside.engine.build import BuildResult, log_steps
+from portside.engine.build import build as buildkit_build
+from portside.errors import BuildError, UsageError
 from portside.setup.images import require_base
 
-__all__ = ["BASE", "CREDENTIALS_PATH", "VARIANTS", "LeakyBuild", "app_dir", "build", "dockerfile",
-           "fake_credentials", "remove"]
+__all__ = ["BASE", "CREDENTIALS_PATH", "SECRET_ARG", "SECRET_ID", "VARIANTS", "LeakyBuild", "app_dir", "build",
+           "dockerfile", "fake_credentials", "remove", "secret_key"]
 
-Variant = Literal["leaky", "multistage", "buildsecret"]
+Variant = Literal["leaky", "arg", "env", "multistage", "buildsecret"]
 
 #: the Dockerfile of each variant, in ``apps/leaky/``
-VARIANTS: dict[str, str] = {
+VARIANTS: dict[Variant, str] = {
     "leaky": "Dockerfile.leaky",
+    "arg": "Dockerfile.arg",
+    "env": "Dockerfile.env",
     "multistage": "Dockerfile.multistage",
     "buildsecret": "Dockerfile.buildsecret",
 }
+#: how each variant is handed the credential: a file in the build context, a build argument, a build secret
+_HANDED: dict[Variant, Literal["context", "build-arg", "secret"]] = {
+    "leaky": "context", "multistage": "context", "arg": "build-arg", "env": "build-arg", "buildsecret": "secret",
+}
 BASE = "busybox:1.35"
 CREDENTIALS_PATH = "root/.aws/credentials"  #: where the build puts the file (in the image)
-_FIXED_MTIME = 1_700_000_000
+SECRET_ARG = "AWS_SECRET_ACCESS_KEY"  #: the build argument of the ``arg`` and ``env`` variants
+SECRET_ID = "aws"  #: the build secret's id in ``Dockerfile.buildsecret`` (``--secret id=aws,src=…``)
 
 
 def app_dir() -> Path:
@@ -72,68 +85,68 @@ def fake_credentials() -> str:
     return f"[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n"
 
 
+def secret_key(credentials: str) -> str:
+    """The ``aws_secret_access_key`` of a credentials file (what the ``arg`` and ``env`` variants are given)."""
+    for line in credentials.splitlines():
+        name, _, value = line.partition("=")
+        if name.strip() == "aws_secret_access_key" and value.strip():
+            return value.strip()
+    raise UsageError("These credentials have no aws_secret_access_key line.",
+                     hint="Use leaky.fake_credentials(), or a file in the same format.")
+
+
 @dataclass(frozen=True)
 class LeakyBuild:
-    """A built variant: its name and id, and the credentials it was built with (never shown)."""
+    """A built variant: its name and id, the credentials it was built with and BuildKit's log (never shown)."""
 
     variant: str
     image: str
     image_id: str
     credentials: str = field(repr=False)
-    #: intermediate images of discarded stages the legacy builder left behind, removed after the build
-    removed_intermediates: int = 0
-    #: the (short) id of the image after each build step, as the builder printed them
-    steps: tuple[str, ...] = field(default=(), repr=False)
+    #: BuildKit's ``--progress=plain`` lines (the ``arg``/``env`` variants' hold the secret key: do not print)
+    log: tuple[str, ...] = field(default=(), repr=False)
 
+    @property
+    def secret_key(self) -> str:
+        """The secret key of :attr:`credentials` (to look for it, never to print it)."""
+        return secret_key(self.credentials)
 
-def _context(variant: Variant, credentials: str) -> io.BytesIO:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, data in (("Dockerfile", dockerfile(variant).encode()), ("credentials", credentials.encode())):
-            info = tarfile.TarInfo(name)
-            info.size, info.mtime, info.mode = len(data), _FIXED_MTIME, 0o600
-            tar.addfile(info, io.BytesIO(data))
-    buffer.seek(0)
-    return buffer
+    def steps(self) -> list[tuple[str, str, bool]]:
+        """The Dockerfile steps BuildKit ran, as ``(stage, instruction, from cache)``, with the secret key masked."""
+        key = self.secret_key
+        return [(stage, text.replace(key, "***"), cached) for stage, text, cached in log_steps(self.log)]
 
 
 def build(variant: Variant, tag: str, *, credentials: str | None = None) -> LeakyBuild:
-    """Build one variant as ``tag`` with (fake) credentials in its build context; returns the build.
+    """Build one variant as ``tag`` with BuildKit, handing it (fake) credentials its own way; returns the build.
 
-    ``buildsecret`` needs BuildKit: on the legacy builder it fails with a clear error.
+    ``leaky`` and ``multistage`` find the credentials file in their build context, ``arg`` and
+    ``env`` get the secret key as the build argument :data:`SECRET_ARG`, ``buildsecret`` as the
+    build secret :data:`SECRET_ID` (``docker buildx build --secret id=aws,src=FILE``). No ``RUN``
+    step has a network.
     """
-    if variant not in VARIANTS:
-        dockerfile(variant)  # raises the clear error
+    text = dockerfile(variant)  # raises the clear error for an unknown variant
     credentials = credentials if credentials is not None else fake_credentials()
-    cli = engine.client()
+    key = secret_key(credentials)
     require_base(BASE, for_what=f"the {variant} demo")
-    return guarded(lambda: _build_and_clean(cli, variant, tag, credentials))  # the step cache is shared
-
-
-def _build_and_clean(cli: Any, variant: Variant, tag: str, credentials: str) -> LeakyBuild:
-    image, log = _build(cli, variant, tag, credentials)
-    text = "".join(str(entry.get("stream", "")) for entry in log)
-    removed = remove_discarded_stages(image.id, text, base=BASE)
-    return LeakyBuild(variant, tag, str(image.id), credentials, removed, tuple(step_ids(text)))
-
-
-def _build(cli: Any, variant: Variant, tag: str, credentials: str) -> tuple[Any, Any]:
-    try:
-        return cli.images.build(fileobj=_context(variant, credentials), custom_context=True, tag=tag,  # type: ignore[no-any-return]
-                                rm=True, forcerm=True, pull=False, labels=course_labels("leaky-demo"))
-    except docker.errors.BuildError as exc:
-        reason = str(exc.msg or exc)
-        if "--mount" in reason or "mount" in reason.lower():
-            # the base class on purpose: lesson 04 shows this error, and its saved output names PortsideError
-            raise PortsideError(
-                f"Building the {variant} demo failed: this engine's builder does not understand `RUN --mount` "
-                f"({reason.strip()}).",
-                hint="Build secrets need BuildKit (`docker buildx build`, or DOCKER_BUILDKIT=1 on Docker 18.09+); "
-                     "without it, use a multi-stage build (Dockerfile.multistage).") from None
-        raise BuildError(f"Building the {variant} demo failed: {reason}") from None
-    except docker.errors.APIError as exc:
-        raise engine_error(exc, "Building the demo", variant, instead={
-            "other": BuildError(f"Building the {variant} demo failed: {engine_detail(exc)}")}) from None
+    with tempfile.TemporaryDirectory(prefix="portside-leaky-") as folder:
+        context = Path(folder) / "context"
+        context.mkdir()
+        (context / "Dockerfile").write_text(text, encoding="utf-8")
+        handed = _HANDED[variant]
+        secret_file = Path(folder) / "credentials" if handed == "secret" else context / "credentials"
+        if handed != "build-arg":
+            secret_file.touch(mode=0o600)
+            secret_file.write_text(credentials, encoding="utf-8")
+        try:
+            result: BuildResult = buildkit_build(
+                context, tag=tag, labels=course_labels("leaky-demo"), network="none",
+                build_args={SECRET_ARG: key} if handed == "build-arg" else None,
+                secrets=[f"id={SECRET_ID},src={secret_file}"] if handed == "secret" else ())
+        except BuildError as exc:  # BuildKit's log prints build arguments' values: mask the key
+            raise BuildError(f"Building the {variant} demo failed: {exc.message.replace(key, '***')}",
+                             hint=exc.hint) from None
+    return LeakyBuild(variant, tag, result.id, credentials, tuple(result.log))
 
 
 def remove(*images: str | LeakyBuild) -> None:

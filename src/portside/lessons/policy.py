@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from portside.errors import InvalidReference, PortsideError
+from portside.errors import InvalidReference, UsageError
 from portside.lessons.tagging import classify
 from portside.oci.reference import parse
 
@@ -98,14 +98,17 @@ def check_deploy(references: Iterable[str], *, require_digest: bool = False) -> 
 
 
 def enforce(references: Iterable[str], *, require_digest: bool = False) -> PolicyReport:
-    """Like :func:`check_deploy`, but a list with any rejected reference raises :class:`PortsideError`."""
+    """Like :func:`check_deploy`, but a list with any rejected reference raises :class:`~portside.errors.UsageError`.
+
+    A usage error: the deploy list is a value the policy cannot accept, and the message names each
+    rejected reference with its reason.
+    """
     report = check_deploy(references, require_digest=require_digest)
     if not report.passed:
         lines = "\n".join(f"  {v.reference}: {v.reason}" for v in report.rejected)
         count = len(report.rejected)
-        # the base class on purpose: lesson 02 shows this error, and its saved output names PortsideError
-        raise PortsideError(f"Deploy refused: {count} image reference{'s are' if count > 1 else ' is'} "
-                            f"not pinned.\n{lines}",
-                            hint="Deploy an exact version (app:1.2.3), a commit tag (app:sha-1a2b3c4) or, "
-                                 "best, a digest (app@sha256:…).")
+        raise UsageError(f"Deploy refused: {count} image reference{'s are' if count > 1 else ' is'} "
+                         f"not pinned.\n{lines}",
+                         hint="Deploy an exact version (app:1.2.3), a commit tag (app:sha-1a2b3c4) or, "
+                              "best, a digest (app@sha256:…).")
     return report

@@ -8,11 +8,12 @@ the sha256 of every wheel they pin). Building it takes two steps:
    state folder (``.portside/wheels/pyapp``) in pip's hash-checking mode
    (``--require-hashes`` with the hashes of ``wheels.sha256``) — ``portside setup``
    does this; wheels already there are checked against the same hashes;
-2. :func:`build` sends a build context made of the app's files, one requirements file
-   (each pin with the ``--hash`` of its wheel) and exactly the wheels it pins, and
-   builds with ``network_mode="none"``: the ``pip install --no-index`` inside the build
-   cannot reach any index and checks every wheel's hash, so what is installed is
-   exactly what was pinned and downloaded.
+2. :func:`build` hands BuildKit (``docker buildx build --network none``) a build context
+   made of the app's files, one requirements file (each pin with the ``--hash`` of its
+   wheel) and exactly the wheels it pins: the ``pip install --no-index`` inside the
+   build cannot reach any index and checks every wheel's hash, so what is installed is
+   exactly what was pinned and downloaded. The build stage (wheels, pip's work) never
+   becomes an image: BuildKit keeps it in its build cache only.
 
 Every requirement must be pinned with ``==`` (a lock file): a scan can only tell you
 something true about versions you actually control. A version you pin yourself that
@@ -31,7 +32,7 @@ import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import docker.errors
 from packaging.utils import canonicalize_name, parse_wheel_filename
@@ -40,8 +41,8 @@ from portside import engine
 from portside.base.labels import COURSE, STANDIN, course_labels
 from portside.base.paths import state_dir
 from portside.base.proc import run
-from portside.engine.buildcache import guarded, remove_discarded_stages, remove_failed_steps
-from portside.errors import BuildError, PortsideError, SetupError, UsageError, engine_detail, engine_error
+from portside.engine.build import build as buildkit_build
+from portside.errors import BuildError, PortsideError, SetupError, UsageError
 from portside.setup.images import require_base
 from portside.tools.verify import check_file, pip_download_all, sha256_file
 
@@ -290,10 +291,13 @@ def build(variant: Variant, tag: str | None = None, *, requirements: Path | None
           labels: Mapping[str, str] | None = None) -> str:
     """Build pyapp with the ``variant``'s pins (or your own ``requirements`` file) as ``tag``; return the image id.
 
-    Downloads missing wheels first (online, once). The build itself runs with no
-    network. The image carries the course labels (kind ``sample-app``) plus ``labels``.
+    Downloads missing wheels first (online, once). The build itself is BuildKit's
+    (``docker buildx build --network none``, :func:`portside.engine.build.build`): its ``RUN`` steps
+    have no network at all. The image carries the course labels (kind ``sample-app``) plus ``labels``.
+    The id is the engine's: the manifest digest on the containerd image store, the config digest
+    on the classic store. If ``tag`` named an older build of the course's, that one is removed
+    (it would stay behind untagged otherwise).
     """
-    cli = engine.client()
     require_base(BASE, for_what="pyapp")
     reqs = Path(requirements) if requirements is not None else requirements_file(variant)
     ensure_wheels(reqs)
@@ -308,44 +312,58 @@ def build(variant: Variant, tag: str | None = None, *, requirements: Path | None
                   "org.opencontainers.image.base.name": BASE,
                   "org.opencontainers.image.description": "The Portside course's demo app for scanning and signing",
                   **(labels or {})}
-    return guarded(lambda: _build(cli, reqs, name, all_labels))  # the step cache is shared: see buildcache
-
-
-def _build(cli: Any, reqs: Path, name: str, all_labels: Mapping[str, str]) -> str:
+    before = _course_image_id(name)
     log: list[str] = []
-    image_id: str | None = None
     try:
-        for chunk in cli.api.build(fileobj=_context(reqs), custom_context=True, tag=name, rm=True, forcerm=True,
-                                   pull=False, network_mode="none", labels=all_labels, decode=True):
-            if "stream" in chunk:
-                log.append(str(chunk["stream"]))
-            if "error" in chunk:
-                tail = _log_tail(log)
-                remove_failed_steps("".join(log), base=BASE)  # the steps that did work stay no longer
-                raise BuildError(f"Building {name} failed: {chunk['error'].strip()}\n{tail}",
-                                 hint="Read pip's message above: usually a pin that does not fit another "
-                                      "(bump the dependencies together), or a wheel that is missing.")
-            aux: Any = chunk.get("aux")
-            if isinstance(aux, dict) and aux.get("ID"):
-                image_id = str(aux["ID"])
-    except docker.errors.APIError as exc:
-        raise engine_error(exc, "Building", name, instead={
-            "other": BuildError(f"The engine refused to build {name}: {engine_detail(exc)}.")}) from None
-    if image_id is None:
-        image_id = str(cli.images.get(name).id)
-    remove_discarded_stages(image_id, "".join(log), base=BASE)
-    return image_id
+        built = buildkit_build(_context(reqs).getvalue(), tag=name, labels=all_labels, network="none",
+                               on_line=log.append)
+    except BuildError as exc:  # pip's own words when a step failed, else BuildKit's
+        tail = _log_tail(log)
+        raise BuildError(f"Building {name} failed:\n{tail}" if tail else f"Building {name} failed: {exc.message}",
+                         hint="Read pip's message above: usually a pin that does not fit another (bump the "
+                              "dependencies together), or a wheel that is missing.") from None
+    if before is not None and before != built.id:
+        _drop_untagged(before)
+    return built.id
 
 
+def _course_image_id(name: str) -> str | None:
+    """The id of the course-built image ``name`` names now, if any."""
+    try:
+        image = engine.client().images.get(name)
+    except docker.errors.ImageNotFound:
+        return None
+    return str(image.id) if (image.labels or {}).get(COURSE) == "true" else None
+
+
+def _drop_untagged(image_id: str) -> None:
+    """Remove an earlier build whose tag moved to a new one, unless something still names or uses it."""
+    cli = engine.client()
+    try:
+        if not engine.listed_tags(cli.api.inspect_image(image_id)):
+            cli.images.remove(image_id, noprune=False)
+    except docker.errors.APIError:  # gone already, or a container still uses it: leave it
+        pass
+
+
+#: BuildKit's plain log: ``#12 0.734 text`` is a step's output, ``#12 ERROR: …`` its failure
+_STEP_OUTPUT = re.compile(r"^#(?P<n>\d+)(?: \d+\.\d+)?(?: (?P<text>.*))?$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_NOISE = ("Removing intermediate container", "Processing /wheels/", " ---> ", "INFO: pip is looking", "Step ",
-          "Looking in links")
+_NOISE = ("Processing /wheels/", "INFO: pip is looking", "Looking in links", "[notice]")
 
 
 def _log_tail(log: list[str], lines: int = 14) -> str:
-    """The last meaningful lines of a build log: colour codes and the builder's own chatter removed."""
-    text = _ANSI.sub("", "".join(log))
-    kept = [line for line in text.splitlines() if line.strip() and not line.startswith(_NOISE)]
+    """The last lines the failing step printed (pip's own words), from BuildKit's plain log; "" if no step failed."""
+    failed = next((m["n"] for m in map(_STEP_OUTPUT.match, reversed(log))
+                   if m and (m["text"] or "").startswith("ERROR")), None)
+    kept = []
+    for line in log:
+        match = _STEP_OUTPUT.match(_ANSI.sub("", line).strip())
+        if match is None or match["n"] != failed:
+            continue
+        text = (match["text"] or "").strip()
+        if text and not text.startswith(_NOISE) and not text.startswith(("[", "DONE", "CACHED", 'ERROR: process "')):
+            kept.append(text)
     return "\n".join(kept[-lines:])
 
 

@@ -1,10 +1,11 @@
-"""pyapp, the demo app: the offline wheel cache, a build with no network, non-root, labels.
+"""pyapp, the demo app: the offline wheel cache, a BuildKit build with no network, non-root, labels.
 
 The pin sets themselves (no engine, no network): ``tests/unit/lessons/test_sample_app_pins.py``.
 """
 
 from __future__ import annotations
 
+import re
 import tarfile
 import time
 import zipfile
@@ -17,8 +18,7 @@ from packaging.utils import parse_wheel_filename
 
 from portside import engine
 from portside.base.labels import COURSE, KIND, SESSION, course_labels, session_id
-from portside.engine import buildcache
-from portside.errors import PortsideError
+from portside.errors import BuildError
 from portside.lessons import sample_app
 from portside.tools.verify import HashMismatch, sha256_file
 
@@ -128,30 +128,32 @@ def test_bumping_one_dependency_alone_fails_the_build_clearly(tmp_path: Path) ->
     tag = f"portside-test-pyapp-conflict:{session_id()}"
     before = _stage_images()
     try:
-        with pytest.raises(PortsideError, match=r"Building .* failed") as caught:
+        with pytest.raises(BuildError, match=r"Building .* failed") as caught:
             sample_app.build("vulnerable", tag, requirements=req)
-        assert "httpcore" in str(caught.value)
-        assert _stage_images() <= before  # the steps that worked (the wheels copied in) are gone too
+        message = str(caught.value)
+        assert "httpcore" in message and "conflicting dependencies" in message  # pip's own words
+        # BuildKit's step numbers and timings are stripped from pip's lines
+        assert not any(line.startswith("#") or re.fullmatch(r"[\d.]+", line) for line in message.splitlines())
+        assert _stage_images() <= before  # the steps that worked (the wheels copied in) left no image
     finally:
         sample_app.remove(tag)
 
 
 def _stage_images() -> set[str]:
-    """Untagged images holding pyapp's build stage (its copy of the wheels), seen while no course build runs.
+    """Untagged images holding pyapp's build stage (its copy of the wheels).
 
-    Another process's build removes its own stage images before it lets go of the build lock, and other
-    untagged images (a tag moved elsewhere) are not the build's.
+    BuildKit never makes one (a stage lives in its build cache only); the legacy builder kept every
+    step as an untagged image. Other untagged images (a tag moved elsewhere) are not the build's.
     """
     cli = engine.client()
     found = set()
-    with buildcache.exclusive():
-        for image in cli.api.images(filters={"dangling": True}):
-            try:
-                history = cli.api.history(image["Id"])
-            except docker.errors.NotFound:
-                continue
-            if any("/wheels/" in (step.get("CreatedBy") or "") for step in history):
-                found.add(image["Id"])
+    for image in cli.api.images(filters={"dangling": True}):
+        try:
+            history = cli.api.history(image["Id"])
+        except docker.errors.NotFound:
+            continue
+        if any("/wheels/" in (step.get("CreatedBy") or "") for step in history):
+            found.add(image["Id"])
     return found
 
 
@@ -163,5 +165,20 @@ def test_build_leaves_no_stage_images_behind() -> None:
     try:
         sample_app.build("fixed", tag)
         assert _stage_images() <= before
+    finally:
+        sample_app.remove(tag)
+
+
+@pytest.mark.slow
+def test_a_rebuild_under_the_same_tag_removes_the_build_it_replaces() -> None:
+    """The tag moves to the new build; the old one, now untagged, does not stay behind."""
+    tag = f"portside-test-pyapp-rebuild:{session_id()}"
+    cli = engine.client()
+    try:
+        first = sample_app.build("vulnerable", tag, labels={"org.portside.test": "first"})  # an image of its own
+        second = sample_app.build("fixed", tag)
+        assert second != first and cli.images.get(tag).id == second
+        with pytest.raises(docker.errors.ImageNotFound):
+            cli.images.get(first)
     finally:
         sample_app.remove(tag)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portside.errors import PortsideError
+from portside.errors import UsageError
 from portside.lessons.policy import check_deploy, check_reference, enforce
 
 DIGEST = "sha256:" + "ab" * 32
@@ -50,11 +50,11 @@ def test_report_text() -> None:
 
 def test_enforce_raises_with_every_rejected_reference() -> None:
     assert enforce(["shop/web:1.4.2", f"shop/db@{DIGEST}"]).passed
-    with pytest.raises(PortsideError) as info:
+    with pytest.raises(UsageError) as info:
         enforce(["shop/web:1.4.2", "shop/api", "shop/db:2"])
     message = info.value.message
     assert message.startswith("Deploy refused: 2 image references are not pinned.")
     assert "  shop/api: no tag means :latest" in message and "  shop/db:2: floating tag" in message
     assert "shop/web:1.4.2" not in message and "digest" in info.value.hint
-    with pytest.raises(PortsideError, match="1 image reference is not pinned"):
+    with pytest.raises(UsageError, match="1 image reference is not pinned"):
         enforce(["shop/api:latest"])
