@@ -342,9 +342,9 @@ def _ensure_pyapp(variant: str, tag: str) -> None:
     """Make sure ``tag`` names the demo app built with ``variant``'s pins: built here if no process of the run has.
 
     Idempotent and race-free without waiting on anyone: the build runs under a name of this
-    process's own (taking the machine-wide build lock, :func:`portside.engine.buildcache.exclusive`,
-    like every course build), and only under that lock does the run-wide ``tag`` get it, if the
-    tag is still free. A process that lost the race drops its own copy.
+    process's own, and only under the machine-wide lock (:func:`portside.engine.buildcache.exclusive`)
+    does the run-wide ``tag`` get it, if the tag is still free. A process that lost the race drops
+    its own copy.
     """
     import docker.errors
 
