@@ -82,4 +82,15 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'portside' has no attribute {name!r}")
 
 
-install_error_handler()  # in Jupyter, a PortsideError shows as its message, not a traceback
+def _shell_engine() -> None:
+    """In Jupyter, let ``!docker …`` lines talk to the engine the course uses: its own, when it runs."""
+    import os
+
+    from portside.engine.provided import SOCKET
+
+    if "DOCKER_HOST" not in os.environ and SOCKET.exists():
+        os.environ["DOCKER_HOST"] = f"unix://{SOCKET}"
+
+
+if install_error_handler():  # in Jupyter, a PortsideError shows as its message, not a traceback
+    _shell_engine()
