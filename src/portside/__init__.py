@@ -86,10 +86,12 @@ def _shell_engine() -> None:
     """In Jupyter, let ``!docker …`` lines talk to the engine the course uses: its own, when it runs."""
     import os
 
-    from portside.engine.provided import SOCKET
+    from portside.engine.provided import SOCKET, link_buildx, link_cli
 
     if "DOCKER_HOST" not in os.environ and SOCKET.exists():
         os.environ["DOCKER_HOST"] = f"unix://{SOCKET}"
+    link_buildx()  # `!docker buildx …` under the course's own DOCKER_CONFIG, before any harness call
+    link_cli()
 
 
 if install_error_handler():  # in Jupyter, a PortsideError shows as its message, not a traceback

@@ -1,6 +1,7 @@
 """Lab 01-publish, proven both ways against the real engine, registry and notebook files.
 
-The scripted solution passes; known-bad attempts fail the intended requirement with
+The scripted solution passes, and so does the CLI way (``docker login --password-stdin``,
+``docker tag``, ``docker push``); known-bad attempts fail the intended requirement with
 its first hint (then the next): no login, a password printed in the saved notebook
 (the raw password and the base64 auth value, printed by a real kernel), a push under
 the wrong namespace, the wrong tag, the wrong image.
@@ -17,6 +18,9 @@ import pytest
 from nbclient import NotebookClient
 
 from portside import engine
+from portside.base.paths import isolate_docker_config
+from portside.base.proc import run
+from portside.engine import provided
 from portside.engine.transfer import push, tag
 from portside.labs import LabSession, Progress, start
 from portside.labs import lab01_publish as lab01
@@ -99,6 +103,25 @@ def test_solution_passes_every_requirement(lab: LabSession) -> None:
     assert report.passed, repr(report)
     assert lab.client().tags(lab01.REPO) == [lab01.TAG]
     assert lab.password and lab.password not in repr(report) + report._repr_html_()
+
+
+def _docker(*args: str, stdin: str | None = None) -> str:
+    """A ``docker …`` command as the learner runs it: the course's docker CLI and client config."""
+    isolate_docker_config()
+    return run([provided.docker_cli(), *args], input=stdin, timeout=120).stdout
+
+
+def test_the_cli_way_passes_too(lab: LabSession) -> None:
+    """docker login (password on stdin), docker tag, docker push: the registry's state is what is graded."""
+    assert lab.user and lab.password
+    assert "Login Succeeded" in _docker("login", "--username", lab.user, "--password-stdin", lab.address,
+                                        stdin=lab.password)
+    assert lab.check(1).passed
+    target = lab.ref(lab01.REPO, lab01.TAG)
+    _docker("tag", myapp.LOCAL_NAME, target)
+    _docker("push", "--quiet", target)
+    report = lab.check()
+    assert report.passed, repr(report)
 
 
 def test_solve_steps_are_idempotent(lab: LabSession) -> None:

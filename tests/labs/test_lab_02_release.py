@@ -1,10 +1,12 @@
 """Lab 02-release, proven both ways against the real engine and registry.
 
-The scripted solution passes every requirement. Known-bad attempts, done the way a
-learner would (git checkout, docker build, tag, push), fail the intended requirement
-with its first hint, and the next hint when checked again: a build of the wrong
-commit, a release missing ``2.4``, a ``latest`` in ``prod/``, an exact tag pushed over,
-and a pre-release that moved ``2``.
+The scripted solution (Python: BuildKit through ``portside.engine.build``, tags through the
+registry API) passes every requirement, and so does the CLI way a learner types
+(``git checkout``, ``docker build``, ``docker tag``, ``docker push``: on the containerd image
+store that build is pushed as an index with a provenance attestation). Known-bad attempts
+fail the intended requirement with its first hint, and the next hint when checked again:
+a build of the wrong commit, a release missing ``2.4``, a ``latest`` in ``prod/``, an exact
+tag pushed over, and a pre-release that moved ``2``.
 (Its untouched student notebook: ``tests/labs/test_labs.py::test_student_notebook``.)
 """
 
@@ -14,7 +16,9 @@ from pathlib import Path
 
 from labtools import fails_with_hints
 
-from portside import engine
+from portside.base.paths import isolate_docker_config
+from portside.base.proc import run
+from portside.engine import provided
 from portside.engine.transfer import push, tag
 from portside.labs import LabContext, LabSession
 from portside.labs import lab02_release as lab02
@@ -28,12 +32,22 @@ def _repo(lab: LabSession) -> Path:
     return Path(lab.workdir) / "shop"
 
 
+def _docker(*args: str) -> str:
+    """A ``!docker …`` line of the notebook: the course's docker CLI (with buildx) and client config."""
+    isolate_docker_config()
+    provided.link_buildx()
+    return run([provided.docker_cli(), *args], timeout=180).stdout
+
+
 def _build(lab: LabSession, revision: str, tag_name: str) -> str:
-    """What a learner does: check out a revision, docker build it under prod/shop:TAG, push it."""
+    """What a learner types: git checkout REVISION, docker build -t prod/shop:TAG ., docker push; returns the digest."""
     git(_repo(lab), "checkout", "--quiet", revision)
     name = lab.ref(REPO, tag_name)
-    engine.client().images.build(path=str(_repo(lab)), tag=name, rm=True, pull=False)
-    return push(name, progress=False).digest
+    _docker("build", "--quiet", "-t", name, str(_repo(lab)))
+    _docker("push", "--quiet", name)
+    digest = lab.client().digest(REPO, tag_name)
+    assert digest is not None
+    return digest
 
 
 def _push_as(lab: LabSession, source_tag: str, *names: str) -> None:
@@ -64,15 +78,19 @@ def test_solution_passes_every_requirement(lab: LabSession) -> None:
     assert "sha256:" not in repr(report) and str(lab.context.port) not in repr(report)
 
 
-def test_the_learner_way_passes_too(lab: LabSession) -> None:
-    """checkout + docker build + tag + push, as the solution notebook does it."""
+def test_the_cli_way_passes_too(lab: LabSession) -> None:
+    """git checkout + docker build + docker tag + docker push, every step with the real CLI."""
     _build(lab, "v2.4.1", "2.4.1")
-    assert lab.check(1).passed
-    _push_as(lab, "2.4.1", "2.4", "2", commit_tag(_repo(lab), "v2.4.1"))
-    assert lab.check(2).passed
+    assert lab.check(1).passed, repr(lab.check(1))
+    for name in ("2.4", "2", commit_tag(_repo(lab), "v2.4.1")):
+        _docker("tag", lab.ref(REPO, "2.4.1"), lab.ref(REPO, name))
+        _docker("push", "--quiet", lab.ref(REPO, name))
+    assert lab.check(2).passed, repr(lab.check(2))
     _build(lab, "main", "2.5.0-rc.1")
-    _push_as(lab, "2.5.0-rc.1", commit_tag(_repo(lab), "main"))
+    _docker("tag", lab.ref(REPO, "2.5.0-rc.1"), lab.ref(REPO, commit_tag(_repo(lab), "main")))
+    _docker("push", "--quiet", lab.ref(REPO, commit_tag(_repo(lab), "main")))
     assert lab.check(3).passed, repr(lab.check(3))
+    assert lab.check().passed
 
 
 # -- known-bad attempts ----------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ The model and the notebook transformation without Docker are in ``tests/unit/lab
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -28,6 +27,10 @@ import pytest
 
 from portside import engine
 from portside.base.labels import session_id
+from portside.base.paths import isolate_docker_config
+from portside.base.proc import run
+from portside.engine import provided
+from portside.engine.build import build
 from portside.engine.transfer import push, tag
 from portside.labs import LabContext, LabNotRunning, LabSession, Progress, attach, catalog, start
 from portside.labs import lab00_first_push as lab00
@@ -54,15 +57,16 @@ OTHER_IMAGE = f"portside-test/labs-other:1-{session_id()}"
 
 # -- fixtures ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module", autouse=True)
-def _images() -> Iterator[None]:
-    """busybox:1.35 must exist; a look-alike with another digest is built for the bad attempts."""
+def _images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """busybox:1.35 must exist; a look-alike with another digest is built (BuildKit) for the bad attempts."""
     images = engine.client().images
     try:
         images.get(lab00.SOURCE)
     except docker.errors.ImageNotFound:
         pytest.fail(f"{lab00.SOURCE} is missing: run `portside images ensure` before the tests.")
-    dockerfile = io.BytesIO(f"FROM {lab00.SOURCE}\nLABEL org.portside.test=labs-other\n".encode())
-    images.build(fileobj=dockerfile, tag=OTHER_IMAGE, rm=True, pull=False)
+    context = tmp_path_factory.mktemp("labs-other")
+    (context / "Dockerfile").write_text(f"FROM {lab00.SOURCE}\nLABEL org.portside.test=labs-other\n")
+    build(context, tag=OTHER_IMAGE)
     try:
         yield
     finally:
@@ -119,6 +123,24 @@ def test_solution_passes_every_requirement(lab: LabSession, progress: Progress) 
     assert report.passed, repr(report)
     assert all(r.passed and r.hint is None for t in report.tasks for r in t.results)
     assert "✘" not in repr(report) and "✘" not in report._repr_html_()
+
+
+def _docker(*args: str, stdin: str | None = None) -> str:
+    """A ``docker …`` command as the learner runs it: the course's docker CLI and client config."""
+    isolate_docker_config()
+    return run([provided.docker_cli(), *args], input=stdin, timeout=120).stdout
+
+
+def test_lab00_the_cli_way_passes_too(lab: LabSession) -> None:
+    """docker login (password on stdin), docker tag and docker push for both tasks: the checker grades state."""
+    assert lab.user and lab.password
+    _docker("login", "--username", lab.user, "--password-stdin", lab.address, stdin=lab.password)
+    for tag_name in ("1.0", "1"):
+        _docker("tag", lab00.SOURCE, lab.ref(REPO, tag_name))
+        _docker("push", "--quiet", lab.ref(REPO, tag_name))
+        report = lab.check(1 if tag_name == "1.0" else 2)
+        assert report.passed, repr(report)
+    assert lab.check().passed
 
 
 def test_progress_records_passes(lab: LabSession, progress: Progress) -> None:

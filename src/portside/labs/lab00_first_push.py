@@ -38,7 +38,9 @@ LOGGED_IN = Requirement(
         "The lab registry answers 401 to anyone who has not logged in. Log in once: the course's Docker "
         "client keeps the login in its own config file.",
         "Log in to lab.address as lab.user with lab.password — hand the password to the call, never print it.",
-        "Idea: portside.registry.docker_login(address, user, password) with the lab's three values.",
+        "Idea: the real command with the password on its standard input, subprocess.run(['docker', 'login', "
+        "'--username', lab.user, '--password-stdin', lab.address], input=lab.password, text=True), or "
+        "portside.registry.docker_login(lab.address, lab.user, lab.password).",
     ],
 )
 
@@ -49,7 +51,8 @@ PUSHED = Requirement(
         "A push goes where the image's name says: registry host first, then namespace/repository, then the tag.",
         f"The full name is lab.address + '/{REPO}:1.0' (namespace learner, repository hello, tag 1.0); "
         f"lab.ref('{REPO}', '1.0') builds it for you.",
-        f"Idea: give {SOURCE} that second name with transfer.tag(source, target), then transfer.push(target).",
+        f"Idea: give {SOURCE} that second name and push it: !docker tag {SOURCE} TARGET and !docker push TARGET, "
+        "or transfer.tag(source, target) and transfer.push(target) in Python.",
     ],
 )
 
@@ -60,7 +63,7 @@ RIGHT_IMAGE = Requirement(
         f"The registry compares content, not names: the image under {REPO}:1.0 must be {SOURCE} itself.",
         "A tag is only a pointer. Point the local name at the right image again, then push: the registry "
         "tag moves with it.",
-        f"Idea: transfer.tag('{SOURCE}', target) and transfer.push(target) once more.",
+        f"Idea: !docker tag {SOURCE} TARGET and !docker push TARGET once more (or transfer.tag and transfer.push).",
     ],
 )
 

@@ -143,7 +143,9 @@ LOGGED_IN = Requirement(
         "Log in once: the course's Docker client keeps the login in its own config file.",
         "Log in to lab.address as lab.user, handing lab.password straight to the call — never print it, "
         "never paste it into a cell.",
-        "Idea: portside.registry.docker_login(address, user, password) with the lab's three values.",
+        "Idea: the real command with the password on its standard input, subprocess.run(['docker', 'login', "
+        "'--username', lab.user, '--password-stdin', lab.address], input=lab.password, text=True), or "
+        "portside.registry.docker_login(lab.address, lab.user, lab.password).",
     ],
 )
 
@@ -167,8 +169,8 @@ PUSHED = Requirement(
         "Here the lab registry's address comes first.",
         f"The full name is lab.address + '/{REPO}:{TAG}' (lab.ref('{REPO}', '{TAG}') builds it). Check the "
         f"namespace — your user, {USER}, nobody else's — and the exact tag: {TAG}, not 1.0 or latest.",
-        f"Idea: give the local image {LOCAL} that name with transfer.tag(source, target), then "
-        "transfer.push(target).",
+        f"Idea: give the local image {LOCAL} that name and push it: !docker tag {LOCAL} TARGET and "
+        "!docker push TARGET, or transfer.tag(source, target) and transfer.push(target) in Python.",
     ],
 )
 
@@ -177,10 +179,12 @@ RIGHT_IMAGE = Requirement(
     tag_is_image(REPO, TAG, LOCAL),
     hints=[
         f"The registry knows content, not names: the image under {REPO}:{TAG} must be {LOCAL} itself "
-        "(the same config digest, which is the local image id).",
+        "(the same manifest, whose digest is the local image ID on the containerd image store; the same "
+        "config digest, the ID on the classic store).",
         "A tag is only a pointer. If you tagged another image (or rebuilt myapp), point the local name at "
         f"{LOCAL} again and push once more: the tag in the registry moves with it.",
-        f"Idea: transfer.tag('{LOCAL}', target) and transfer.push(target) again, with the same target as before.",
+        f"Idea: !docker tag {LOCAL} TARGET and !docker push TARGET again, with the same target as before (or "
+        "transfer.tag and transfer.push).",
     ],
 )
 

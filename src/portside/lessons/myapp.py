@@ -1,9 +1,10 @@
 """``myapp``: the tiny example application lessons 01 and its lab publish.
 
-It is ``busybox:1.35`` plus a few labels and a default command, built with docker-py
-(the legacy builder: no network, no BuildKit). A ``LABEL``/``CMD``-only Dockerfile adds
-no layer, so ``myapp`` is busybox's single layer plus a new *config*: a push sends one
-layer, one config and one manifest.
+It is ``busybox:1.35`` plus a few labels and a default command, built with BuildKit the
+way ``docker build -t myapp:latest .`` does (:func:`portside.engine.build.build`, no
+network, no provenance attestation: the local image is one plain manifest). A
+``LABEL``/``CMD``-only Dockerfile adds no layer, so ``myapp`` is busybox's single layer
+plus a new *config*: a push sends one layer, one config and one manifest.
 
 The local name is ``myapp:latest``, as in ``docker tag myapp:latest username/myapp:1.0.0``.
 The course never re-points that name if it belongs to an image that is not the course's.
@@ -12,14 +13,15 @@ The course never re-points that name if it belongs to an image that is not the c
 from __future__ import annotations
 
 import io
+import tarfile
 from typing import Any
 
 import docker.errors
 
 from portside import engine
 from portside.base.labels import COURSE, course_labels
-from portside.engine.buildcache import guarded
-from portside.errors import BuildError, UsageError
+from portside.engine.build import build as buildkit_build
+from portside.errors import UsageError
 from portside.setup.images import require_base
 
 __all__ = ["BASE", "DOCKERFILE", "LOCAL_NAME", "build", "check_name_free", "remove"]
@@ -47,21 +49,26 @@ def check_name_free(name: str = LOCAL_NAME) -> None:
                               f"docker rmi {name}), then run this again.")
 
 
+def _context(dockerfile: str) -> bytes:
+    """A build context holding only the ``Dockerfile`` (as ``docker build - < Dockerfile`` sends)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        data = dockerfile.encode()
+        info = tarfile.TarInfo("Dockerfile")
+        info.size, info.mode = len(data), 0o644
+        tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
 def build(name: str = LOCAL_NAME, *, dockerfile: str = DOCKERFILE) -> Any:
-    """Build ``myapp`` from ``dockerfile`` and name it ``name``; returns the docker-py ``Image``."""
+    """Build ``myapp`` from ``dockerfile`` and name it ``name``; returns the docker-py ``Image``.
+
+    Raises :class:`~portside.errors.BuildError` with BuildKit's own words when the Dockerfile is wrong.
+    """
     check_name_free(name)
-    cli = engine.client()
     require_base(BASE, for_what="myapp")
-
-    def build_it() -> Any:
-        try:
-            image, _ = cli.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=name, pull=False, rm=True,
-                                        forcerm=True, labels=course_labels("example-image"))
-        except docker.errors.BuildError as exc:
-            raise BuildError(f"Building {name} failed: {exc.msg}") from None
-        return image
-
-    return guarded(build_it)  # the step cache is shared with other builds: see portside.engine.buildcache
+    return buildkit_build(_context(dockerfile), tag=name, labels=course_labels("example-image"),
+                          network="none").image
 
 
 def remove(name: str = LOCAL_NAME) -> None:

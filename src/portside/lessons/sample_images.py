@@ -2,9 +2,10 @@
 
 Lessons about storage need images that share nothing but their base: delete one,
 collect the garbage, and exactly its own layer must disappear. :func:`build_image`
-makes such an image in well under a second, without running a container: it
-sends the engine a build context (a tar archive made in memory) holding a
-Dockerfile and one file of random bytes::
+makes such an image in about a second, without running a container: it hands
+BuildKit (``docker buildx build``, through :func:`portside.engine.build.build`) a
+build context (a tar archive made in memory) holding a Dockerfile and one file of
+random bytes::
 
     FROM busybox:1.35
     COPY payload.bin /payload/app-1.0.bin
@@ -13,8 +14,8 @@ Dockerfile and one file of random bytes::
 Random bytes do not compress, so the new layer is as big in the registry as the
 file is on disk (``size`` bytes plus a little tar overhead): a stable number to
 reason about. The bytes come from ``seed`` when one is given, so the same seed
-gives the same file; the image id still changes from build to build (the legacy
-builder stamps a creation time into the image config).
+gives the same file, and BuildKit's cache then gives the very same image (the same
+id) to a second build of it; without a seed every build is a new image.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from collections.abc import Iterable
 import docker.errors
 
 from portside import engine
-from portside.engine.buildcache import guarded
-from portside.errors import BuildError, ImageUnavailable, engine_detail, engine_error
+from portside.engine.build import build
+from portside.errors import ImageUnavailable
 from portside.oci.reference import parse as parse_reference
 
 __all__ = ["SAMPLE", "MiB", "build_image", "remove_images"]
@@ -54,7 +55,10 @@ def _context(dockerfile: str, payload: bytes) -> io.BytesIO:
 
 def build_image(name: str, *, base: str = "busybox:1.35", size: int = 2 * MiB, seed: str | None = None,
                 version: str | None = None) -> str:
-    """Build ``name`` = ``base`` + one layer holding ``size`` random bytes; return the image id.
+    """Build ``name`` = ``base`` + one layer holding ``size`` random bytes; return the local image id.
+
+    The id is what the engine calls the image (``docker images``): its manifest digest on the
+    containerd image store, its config digest on the classic store.
 
     ``version`` (default: the tag of ``name``) goes into the file name and the
     ``org.opencontainers.image.version`` label, so two versions never share their layer.
@@ -65,25 +69,12 @@ def build_image(name: str, *, base: str = "busybox:1.35", size: int = 2 * MiB, s
     dockerfile = (f"FROM {base}\n"
                   f"COPY payload.bin /payload/app-{version}.bin\n"
                   f"LABEL org.opencontainers.image.version={version} {SAMPLE}=true\n")
-    cli = engine.client()
     try:
-        cli.images.get(base)  # never let the builder try to pull it
+        engine.client().images.get(base)  # never let the builder try to pull it
     except docker.errors.ImageNotFound:
         raise ImageUnavailable(f"Cannot build {name}: the base image {base} is not on this machine.",
                                hint="Run `portside images ensure` (it builds a stand-in offline).") from None
-
-    def build() -> str:
-        try:
-            image, _ = cli.images.build(fileobj=_context(dockerfile, payload), custom_context=True, tag=name,
-                                        rm=True, forcerm=True, pull=False)
-        except docker.errors.BuildError as exc:
-            raise BuildError(f"Building {name} failed: {exc.msg or exc}") from None
-        except docker.errors.APIError as exc:
-            raise engine_error(exc, "Building", name, instead={
-                "other": BuildError(f"Building {name} failed: {engine_detail(exc)}")}) from None
-        return str(image.id)
-
-    return guarded(build)  # the step cache is shared with other builds: see portside.engine.buildcache
+    return build(_context(dockerfile, payload), tag=name, network="none").id  # raises BuildError
 
 
 def remove_images(names: Iterable[str]) -> list[str]:

@@ -43,9 +43,9 @@ def test_versions_share_only_the_base_layer(names: list[str]) -> None:
 
 def test_a_seed_makes_the_same_layer(names: list[str]) -> None:
     names += [f"{PREFIX}:seeded-a", f"{PREFIX}:seeded-b"]
-    for name in names:
-        build_image(name, size=4096, seed="portside", version="1.0")
+    ids = [build_image(name, size=4096, seed="portside", version="1.0") for name in names]
     assert _layers(names[0])[-1] == _layers(names[1])[-1]  # same bytes, same file name and time: same layer
+    assert ids[0] == ids[1]  # and BuildKit's cache gives the second build the very same image
 
 
 def test_remove_images_reports_what_it_removed(names: list[str]) -> None:
