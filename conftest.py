@@ -178,7 +178,7 @@ def _ours(labels: dict[str, str] | None) -> bool:
 
 def _course_resources() -> dict[str, Any]:
     from portside.base.labels import course_filter
-    from portside.engine.daemon import client, listed_tags
+    from portside.engine.daemon import client, list_images, listed_tags
     from portside.setup.images import CATALOGUE
 
     cli = client()
@@ -195,7 +195,7 @@ def _course_resources() -> dict[str, Any]:
         if _ours(volume.attrs.get("Labels")):
             found[f"volume {volume.name}"] = volume.name
     # Images the course built during this run (they carry its session label), except the course images
-    for image in cli.api.images(filters=course):
+    for image in list_images(filters=course):
         tags = listed_tags(image)
         if _ours(image.get("Labels")) and not set(tags) & set(CATALOGUE):
             found[f"image {', '.join(tags) or image['Id'][7:19]}"] = image["Id"]

@@ -14,10 +14,11 @@ from .daemon import (
     image_store,
     info,
     is_local,
+    list_images,
     listed_tags,
     start_system_engine,
     uses_containerd_store,
 )
 
 __all__ = ["EngineInfo", "candidate_hosts", "client", "ensure_engine", "image_names", "image_store", "info", "is_local",
-           "listed_tags", "start_system_engine", "uses_containerd_store"]
+           "list_images", "listed_tags", "start_system_engine", "uses_containerd_store"]

@@ -25,7 +25,7 @@ from portside.base.proc import run
 from portside.errors import EngineUnavailable
 
 __all__ = ["EngineInfo", "candidate_hosts", "client", "ensure_engine", "image_names", "image_store", "info", "is_local",
-           "listed_tags", "start_system_engine", "uses_containerd_store"]
+           "list_images", "listed_tags", "start_system_engine", "uses_containerd_store"]
 
 _DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 
@@ -85,7 +85,23 @@ def image_names() -> set[str]:
     process removes meanwhile makes it raise ``ImageNotFound``; one ``GET /images/json``
     cannot fail that way.
     """
-    return {tag for image in client().api.images() for tag in listed_tags(image)}
+    return {tag for image in list_images() for tag in listed_tags(image)}
+
+
+def list_images(*, all: bool = False, filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """One ``GET /images/json`` listing, retried when an image vanished while the engine was listing.
+
+    On the containerd image store the engine reads each image's content while it lists; another process
+    removing an image at that moment makes the whole listing fail with 404 "content digest … not found".
+    """
+    for attempt in range(5):
+        try:
+            return list(client().api.images(all=all, filters=dict(filters) if filters else None))
+        except docker.errors.NotFound:
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    return []  # pragma: no cover - the loop returns or raises
 
 
 def listed_tags(image: Mapping[str, Any]) -> list[str]:

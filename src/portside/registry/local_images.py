@@ -17,7 +17,7 @@ def remove_local_names(port: int) -> None:
     """
     prefixes = (f"localhost:{port}/", f"127.0.0.1:{port}/")
     images = engine.client().images
-    for image in engine.client().api.images():  # one listing: no per-image inspect to race with removals
+    for image in engine.daemon.list_images():  # one listing: no per-image inspect to race with removals
         names = [t for t in image.get("RepoTags") or [] if t.startswith(prefixes)]
         digests = [d for d in image.get("RepoDigests") or [] if d.startswith(prefixes)]
         for name in names + digests:

@@ -17,7 +17,7 @@ from typing import Any
 import docker.errors
 
 from portside.base.labels import COURSE, KIND, SESSION, STANDIN, course_filter, in_namespace
-from portside.engine.daemon import client, listed_tags
+from portside.engine.daemon import client, list_images, listed_tags
 from portside.errors import EngineError, engine_detail, engine_error
 from portside.setup.images import CATALOGUE
 
@@ -116,7 +116,7 @@ def remove_images(*, session: str | None = None) -> list[str]:
     off).
     """
     cli = client()
-    listing = {image["Id"]: image for image in cli.api.images(all=True)}  # one listing, no per-image inspect
+    listing = {image["Id"]: image for image in list_images(all=True)}  # one listing, no per-image inspect
     children: dict[str, list[str]] = {}
     for image in listing.values():
         if image.get("ParentId"):
