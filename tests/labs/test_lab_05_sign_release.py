@@ -1,7 +1,9 @@
 """Lab 05-sign-release, proven both ways against the real engine, registry, cosign and syft.
 
-The scripted solution and the learner's way (the solution notebook's calls) pass every
-requirement. Known-bad attempts fail the intended requirement with its first hint, and the
+The scripted solution, the learner's way (the solution notebook's calls), the CLI way
+(``cosign generate-key-pair``, ``crane digest``, ``cosign sign``/``attest`` with an offline
+signing config and trusted root, ``syft scan``) and cosign 2's ``.sig``/``.att`` layout pass
+every requirement. Known-bad attempts fail the intended requirement with its first hint, and the
 next hint when checked again: a private key handed to the checker, no signature, a signature
 made before the tag moved (the tag's old digest), a signature by another key, no attestation,
 an attestation by another key, and the SBOM of another image.
@@ -10,6 +12,7 @@ an attestation by another key, and the SBOM of another image.
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +22,8 @@ import pytest
 from labtools import fails_with_hints
 
 from portside.base.labels import session_id
+from portside.base.paths import isolate_docker_config
+from portside.base.proc import run
 from portside.engine.transfer import push
 from portside.errors import PortsideError
 from portside.labs import LabSession
@@ -26,8 +31,8 @@ from portside.labs import lab05_sign_release as lab05
 from portside.labs.context import LabState
 from portside.lessons import sample_app
 from portside.registry.container import docker_login
-from portside.security.signing import TemporaryKeys, verify_signature
-from portside.tools import cosign, syft
+from portside.security.signing import TemporaryKeys, referrers_tag, signature_tag, verify_signature
+from portside.tools import cosign, install, syft
 
 SLUG = lab05.SLUG
 REPO, TAG = lab05.REPO, lab05.TAG
@@ -87,6 +92,57 @@ def test_the_learner_way_passes_too(lab: LabSession, keys: TemporaryKeys) -> Non
     assert lab.check(2).passed, repr(lab.check(2))
     assert verify_signature(ref, keys.public, client=lab.client()).passed  # Python agrees with the checker
     _attest(lab, keys, ref)
+    report = lab.check()
+    assert report.passed, repr(report)
+
+
+def _cli(tool: str, *args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
+    """A ``cosign …``/``crane …``/``syft …`` line as the learner types it: the course's binary and Docker config."""
+    isolate_docker_config()
+    return run([install.path(tool), *args], cwd=cwd, env=env, timeout=300, what=f"{tool} {args[0]}").stdout
+
+
+def test_the_cli_way_passes_too(lab: LabSession) -> None:
+    """The task texts' commands, run as typed: the registry's state is what is graded, not how it got there."""
+    assert lab.user and lab.password
+    docker_login(lab.address, lab.user, lab.password)  # what the lab notebook's first cell does
+    with tempfile.TemporaryDirectory(prefix=f"portside-keys-{session_id()}-") as folder:
+        keydir = Path(folder)
+        password = {"COSIGN_PASSWORD": secrets.token_urlsafe(24)}
+        _cli("cosign", "generate-key-pair", cwd=keydir, env=password)
+        lab05.share_public_key(lab, keydir / "cosign.pub")
+        assert lab.check(1).passed
+
+        digest = _cli("crane", "digest", lab.ref(REPO, TAG), cwd=keydir).strip()
+        assert digest == lab.client().digest(REPO, TAG)
+        release = lab.ref(REPO, digest=digest)
+        _cli("cosign", "signing-config", "create", "--out", "signing-config.json", cwd=keydir)
+        _cli("cosign", "trusted-root", "create", "--out", "trusted-root.json", cwd=keydir)
+        offline = ["--signing-config", "signing-config.json", "--trusted-root", "trusted-root.json"]
+        _cli("cosign", "sign", "--key", "cosign.key", *offline, release, cwd=keydir, env=password)
+        assert lab.check(2).passed, repr(lab.check(2))
+        assert sorted(lab.client().tags(REPO)) == [TAG, referrers_tag(digest)]  # cosign 3's layout: no .sig tag
+
+        _cli("syft", "scan", f"registry:{release}", "-o", "cyclonedx-json=sbom.json", cwd=keydir,
+             env={"SYFT_CHECK_FOR_APP_UPDATE": "false"})
+        _cli("cosign", "attest", "--key", "cosign.key", "--type", "cyclonedx", "--predicate", "sbom.json", *offline,
+             release, cwd=keydir, env=password)
+        report = lab.check()
+        assert report.passed, repr(report)
+
+
+def test_cosign_2_layout_passes_too(lab: LabSession, keys: TemporaryKeys) -> None:
+    """Signed and attested the way cosign 2 did (``.sig`` and ``.att`` tags, no bundle): the checker reads it too."""
+    ref = _release(lab)
+    lab05.share_public_key(lab, keys.public)
+    assert lab.user and lab.password
+    docker_login(lab.address, lab.user, lab.password)
+    cosign.sign(ref, keys.private, keys.password, legacy=True)
+    digest = ref.rpartition("@")[2]
+    assert signature_tag(digest) in lab.client().tags(REPO) and referrers_tag(digest) not in lab.client().tags(REPO)
+    assert lab.check(2).passed, repr(lab.check(2))
+    sbom = syft.write_sbom(f"registry:{ref}", keys.folder / "sbom.json")
+    cosign.attest(ref, sbom, "cyclonedx", keys.private, keys.password, legacy=True)
     report = lab.check()
     assert report.passed, repr(report)
 

@@ -5,10 +5,15 @@ pins) and pushed it to the lab registry as ``team/app:1.0``. Before anyone may d
 it, the release must be signed **by digest** with the learner's own key, and its SBOM
 attached as a signed attestation.
 
-1. Make a key pair (in a private temporary folder: :class:`portside.security.signing.TemporaryKeys`)
-   and hand the checker the **public** key with :func:`share_public_key`.
-2. Sign the digest ``team/app:1.0`` points at (``cosign sign --key …``).
-3. Make the image's CycloneDX SBOM with syft and attach it (``cosign attest --type cyclonedx``).
+1. Make a key pair in a private temporary folder (``cosign generate-key-pair``, or
+   :class:`portside.security.signing.TemporaryKeys`) and hand the checker the **public** key
+   with :func:`share_public_key`.
+2. Sign the digest ``team/app:1.0`` points at (``cosign sign --key cosign.key --signing-config …
+   --trusted-root … REPO@sha256:…``, or :func:`portside.tools.cosign.sign`).
+3. Make the image's CycloneDX SBOM with syft and attach it (``cosign attest --type cyclonedx``, or
+   :func:`portside.tools.cosign.attest`).
+
+The real commands and the Python helpers are equally welcome: the checker grades state only.
 
 The checker runs the real cosign (``verify``, ``verify-attestation``) against the
 learner's shared public key, always on the digest the tag points at *now*: a signature
@@ -239,7 +244,8 @@ KEY_SHARED = Requirement(
         "first, in a private temporary folder, with a password nobody sees.",
         "TemporaryKeys() (from portside.security.signing) runs cosign generate-key-pair in a temporary folder with a "
         "generated password; its .public is the file to share.",
-        "Idea: keys = TemporaryKeys(); share_public_key(lab, keys.public).",
+        "Idea: keys = TemporaryKeys(); share_public_key(lab, keys.public) — or, with COSIGN_PASSWORD set, "
+        "!cd {keydir} && cosign generate-key-pair, then share_public_key(lab, f'{keydir}/cosign.pub').",
     ],
 )
 
@@ -250,9 +256,11 @@ RELEASE_SIGNED = Requirement(
         "cosign keeps a signature next to the image, listed under a tag made from the image digest (sha256-<hex>, "
         f"the referrers tag). A signature belongs to that digest, not to the tag: if {REPO}:{TAG} moved after you "
         "signed, your signature stayed with the old image.",
-        f"Resolve the digest {REPO}:{TAG} points at now — lab.client().digest(…) — and sign "
+        f"Resolve the digest {REPO}:{TAG} points at now — lab.client().digest(…) or !crane digest — and sign "
         "lab.ref(repository, digest=…), never the tag.",
-        "Idea: after docker_login, cosign.sign(lab.ref(REPO, digest=current_digest), keys.private, keys.password).",
+        "Idea: after docker_login, cosign.sign(lab.ref(REPO, digest=current_digest), keys.private, keys.password); "
+        "on the command line: cosign sign --key cosign.key --signing-config signing-config.json --trusted-root "
+        "trusted-root.json REF@sha256:… (cosign signing-config create / trusted-root create make the two files).",
     ],
 )
 
@@ -275,8 +283,10 @@ ATTESTED = Requirement(
         "A signature says who vouches for the image; an attestation says something about it — here, its SBOM. "
         "cosign attest signs the SBOM and stores it next to the image, like a signature (one more bundle under "
         "sha256-<hex>).",
-        "Make the SBOM with syft from the registry (syft.write_sbom(f'registry:{ref}', path)), then attach it "
-        "with cosign.attest(ref, path, 'cyclonedx', keys.private, keys.password) — ref by digest.",
+        "Make the SBOM with syft from the registry (syft.write_sbom(f'registry:{ref}', path), or !syft scan "
+        "registry:REF -o cyclonedx-json=sbom.json), then attach it with cosign.attest(ref, path, 'cyclonedx', "
+        "keys.private, keys.password) or !cosign attest --key cosign.key --type cyclonedx --predicate sbom.json "
+        "--signing-config … --trusted-root … REF — ref by digest.",
         "Idea: the same digest you signed, the same key pair, predicate type cyclonedx.",
     ],
 )
