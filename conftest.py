@@ -198,7 +198,10 @@ def _course_resources() -> dict[str, Any]:
     for image in list_images(filters=course):
         tags = listed_tags(image)
         if _ours(image.get("Labels")) and not set(tags) & set(CATALOGUE):
-            found[f"image {', '.join(tags) or image['Id'][7:19]}"] = image["Id"]
+            labels = image.get("Labels") or {}
+            kind = ", ".join(f"{key.removeprefix('org.portside.')}={labels[key]}" for key in sorted(labels)
+                             if key.startswith("org.portside.") and key.split(".")[-1] in ("kind", "app", "variant"))
+            found[f"image {', '.join(tags) or image['Id'][7:19]}" + (f" ({kind})" if kind else "")] = image["Id"]
     # Anonymous volumes (an image's VOLUME, e.g. registry:2's /var/lib/registry) cannot carry labels:
     # one left dangling means a container was removed without its volume. (Another run's container being
     # removed leaves one dangling for a moment: only those still there a second later count.)
