@@ -8,6 +8,9 @@ the system's engine:
 * **a private root**: ``mmdebstrap`` unpacks those packages into ``<state>/engine/current/root``, because
   forky's runc needs a newer C library than Debian 12's. dockerd runs inside it through ``pivot_root`` in a
   private mount namespace (a plain ``chroot`` would let ``docker exec`` escape to the host's file system);
+* **the host's folders where a learner expects them**: ``docker run -v /home/…:/x`` names a host path, so the
+  host's top-level folders other than the system's (``/home``, ``/root``, ``/tmp``, ``/srv``, ``/opt``, a
+  checkout's folder…) are bound into the private root at the same paths;
 * **its own everything**: socket ``/run/portside/docker.sock``, data under ``<state>/engine/current/data``,
   its own ``daemon.json`` (containerd image store on), its own bridge ``portside0`` with its own address pool;
 * **the host's networking left alone**: ``--iptables=false``, so the engine writes no NAT or filter rules.
@@ -82,6 +85,15 @@ mount --bind "$PORTSIDE_ENGINE_HOME/data/docker" "$R/var/lib/docker"
 mount --bind "$PORTSIDE_ENGINE_HOME/data/containerd" "$R/var/lib/containerd"
 mount --bind "$PORTSIDE_ENGINE_HOME/etc" "$R/etc/docker"
 mount --bind /run/portside "$R/run/portside"
+# `docker run -v /path/on/host:…` names a path of the host: show the engine the host's own folders at the same
+# paths (everything at the top level but the system's folders, which the engine's root brings itself)
+for d in /*/; do
+    d=${d%/}
+    case "$d" in
+        /bin|/boot|/dev|/etc|/lib|/lib32|/lib64|/libx32|/lost+found|/proc|/run|/sbin|/sys|/usr|/var|/.oldroot) ;;
+        *) [ -L "$d" ] || { mkdir -p "$R$d" && mount --rbind "$d" "$R$d"; } ;;
+    esac
+done
 cd "$R"
 pivot_root . .oldroot
 exec /usr/sbin/chroot . /bin/sh -c 'umount -l /.oldroot && exec "$@"' sh "$@"

@@ -47,11 +47,10 @@ def _build(tag: str, version: str) -> str:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    buffer.seek(0)
-    image, _ = engine.client().images.build(fileobj=buffer, custom_context=True, tag=tag, rm=True, forcerm=True,
-                                            pull=False, network_mode="none",
-                                            labels=course_labels("test-scan-cache", version=version))
-    return str(image.id)
+    from portside.engine.build import build
+
+    return build(buffer.getvalue(), tag=tag, network="none",
+                 labels=course_labels("test-scan-cache", version=version)).id
 
 
 @pytest.fixture(scope="module")

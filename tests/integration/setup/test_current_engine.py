@@ -102,3 +102,13 @@ def test_buildkit_passes_a_secret_that_stays_out_of_the_image(ours: daemon.Engin
     assert out == str(len(secret.read_text()))
     assert secret.read_text() not in history and secret.read_text().encode() not in saved
     assert [step[1] for step in result.steps()][-1].startswith("RUN --mount=type=secret")
+
+
+def test_a_bind_mount_names_a_path_on_the_host(ours: daemon.EngineInfo, tmp_path: Path) -> None:
+    """``docker run -v HOST_PATH:…`` sees the host's file, as on any engine (the host's folders are bound in)."""
+    probe = tmp_path / "probe.txt"
+    probe.write_text(f"from the host {uuid.uuid4().hex}\n")
+    out = daemon.client().containers.run("busybox:1.35", ["cat", "/probe.txt"], remove=True,
+                                         volumes={str(probe): {"bind": "/probe.txt", "mode": "ro"}},
+                                         labels=course_labels("test"))
+    assert out.decode() == probe.read_text()

@@ -151,7 +151,9 @@ def leaky_image(engine: docker.DockerClient, base_image: str, tmp_path_factory: 
     (context / "Dockerfile").write_text(
         f"FROM {base_image}\nCOPY credentials /root/.aws/credentials\nCOPY id_rsa /root/.ssh/id_rsa\n")
     name = f"portside-test/leaky:{random.token_hex(4)}"
-    engine.images.build(path=str(context), tag=name, rm=True, forcerm=True, labels=course_labels("test-image"))
+    from portside.engine.build import build
+
+    build(context, tag=name, labels=course_labels("test-image"))
     try:
         yield name
     finally:
