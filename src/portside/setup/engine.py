@@ -249,6 +249,11 @@ def start(say: Say = print) -> str:
         (home / sub).mkdir(parents=True, exist_ok=True)
     config = home / "etc" / "daemon.json"
     config.write_text(_daemon_json())
+    # dockerd (moby's initNetworkController) deletes the host's *docker0* when it finds its own default "bridge"
+    # network left in its store from a previous run while default-address-pools is set: that would take the
+    # system engine's bridge away. So the engine starts with no stored networks (it makes its own afresh;
+    # every network the course creates is removed after use anyway).
+    (home / "data" / "docker" / "network" / "files" / "local-kv.db").unlink(missing_ok=True)
     provided.SOCKET.parent.mkdir(parents=True, exist_ok=True)
     provided.SOCKET.unlink(missing_ok=True)
     provided.ROOT_LINK.unlink(missing_ok=True)
