@@ -38,6 +38,7 @@ from portside.labs import lab01_publish as lab01
 from portside.labs import lab02_release as lab02
 from portside.labs import lab03_private_registry as lab03
 from portside.labs import lab04_pass_the_gate as lab04
+from portside.labs import lab06_team_builds as lab06
 from portside.labs.build import BEGIN_HIDDEN, BEGIN_SOLUTION, CODE_STUB, END_SOLUTION, LabFiles, is_stale, lab_files
 from portside.labs.context import lab_containers
 from portside.labs.lifecycle import provision, teardown
@@ -417,6 +418,9 @@ STUDENT_STARTS: dict[str, StudentStart] = {
     lab04.LAB.slug: StudentStart(met=((lab04.NOTHING_ALLOWED,),)),
 }
 
+#: labs that need the containerd image store (lab 06: registry cache export, attestations kept by --load)
+NEEDS_CONTAINERD_STORE = {lab06.LAB.slug}
+
 
 def _files(slug: str) -> LabFiles:
     found = [files for files in lab_files() if files.slug == slug]
@@ -478,6 +482,8 @@ def test_student_notebook(slug: str, run_student_notebook: StudentRunner) -> Non
     """
     lab = catalog.get(slug)
     _assert_current_and_without_solution(_files(slug))
+    if slug in NEEDS_CONTAINERD_STORE and not engine.uses_containerd_store():
+        pytest.skip(f"lab {slug} needs the engine's containerd image store")
     start = STUDENT_STARTS.get(slug, StudentStart())
     try:
         texts, checks = run_student_notebook(slug)
