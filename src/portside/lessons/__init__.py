@@ -1,1 +1,2 @@
-"""Layer 8, lessons: the demo apps and helpers particular lessons use (myapp, the Python demo app, tagging, quiz)."""
+"""Layer 8, lessons: the demo apps and helpers particular lessons use (myapp, the Python demo app, tagging, quiz,
+lesson 06's distribution helpers)."""
