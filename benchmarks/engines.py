@@ -27,7 +27,6 @@ def _on(host: str) -> None:
     from portside.engine import daemon
 
     daemon.client.cache_clear()
-    daemon.uses_containerd_store.cache_clear()
 
 
 def measure(runs: int) -> list[tuple[str, str, float, float, float]]:

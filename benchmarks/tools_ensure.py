@@ -26,6 +26,7 @@ import requests
 
 from portside import tools
 from portside.base.labels import course_labels
+from portside.engine import transfer
 from portside.engine.daemon import client
 from portside.tools import cosign, syft, trivy
 
@@ -73,10 +74,7 @@ def tool_calls(rows: list[Row], work: Path) -> None:
                 time.sleep(0.2)
         repository = f"localhost:{port}/bench/image"
         engine.images.get(image).tag(repository, "1")
-        digest = ""
-        for line in engine.images.push(repository, tag="1", stream=True, decode=True):
-            digest = line.get("aux", {}).get("Digest", digest)
-        ref = f"{repository}@{digest}"
+        ref = f"{repository}@{transfer.push(f'{repository}:1', progress=False).digest}"  # aux or status line
         timed(rows, "cosign sign (by digest)", lambda: cosign.sign(ref, pair.private, "pw"))
         timed(rows, "cosign verify", lambda: cosign.verify(ref, pair.public), lambda p: f"{len(p)} signature(s)")
         timed(rows, "syft sbom registry:…", lambda: syft.sbom(f"registry:{ref}"),

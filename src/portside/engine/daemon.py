@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -157,10 +158,17 @@ def image_store(details: Mapping[str, Any]) -> str:
     return "classic"
 
 
-@cache
+#: each client's image store, asked once: it belongs to the engine that client talks to, so a new client (after
+#: ``client.cache_clear()``) asks again
+_STORES: weakref.WeakKeyDictionary[docker.DockerClient, str] = weakref.WeakKeyDictionary()
+
+
 def uses_containerd_store() -> bool:
     """True when the engine in use keeps images in containerd (local image ID = the manifest's digest)."""
-    return image_store(client().info()) == "containerd"
+    cli = client()
+    if cli not in _STORES:
+        _STORES[cli] = image_store(cli.info())
+    return _STORES[cli] == "containerd"
 
 
 def _is_debian_like() -> bool:
@@ -219,11 +227,7 @@ def ensure_engine(*, start: bool = True, say: Callable[[str], None] = print) -> 
                     "`make setup` installs and starts Docker Engine for you."
                 ),
             ) from None
-    _start_dockerd(say)
-    client.cache_clear()
-    uses_containerd_store.cache_clear()
-    client()
-    return info()
+    return start_system_engine(say)
 
 
 def start_system_engine(say: Callable[[str], None] = print) -> EngineInfo:
@@ -233,7 +237,6 @@ def start_system_engine(say: Callable[[str], None] = print) -> EngineInfo:
     """
     os.environ["DOCKER_HOST"] = _DEFAULT_SOCKET
     client.cache_clear()
-    uses_containerd_store.cache_clear()
     try:
         client()
     except EngineUnavailable:

@@ -32,6 +32,7 @@ import io
 import json
 import shutil
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -242,6 +243,18 @@ def _setup(ctx: LabContext) -> None:
 
 
 # -- predicates -----------------------------------------------------------------------------------------------
+def _of_pushed(judge: Callable[[LabContext, PushedImage], Outcome]) -> Predicate:
+    """A check of team/app:1.0 as the registry holds it; fails first when it is not there at all."""
+
+    def check(ctx: LabContext) -> Outcome:
+        image = pushed_image(ctx)
+        if image is None:
+            return Outcome.fail(f"{REPO}:{TAG} is not in the registry yet")
+        return judge(ctx, image)
+
+    return check
+
+
 def _mb(size: int) -> str:
     return f"{size / 1_000_000:.2f} MB"
 
@@ -249,33 +262,27 @@ def _mb(size: int) -> str:
 def no_leftovers() -> Predicate:
     """No layer of team/app:1.0 that it adds to the base holds a wheel file or pip's cache."""
 
-    def check(ctx: LabContext) -> Outcome:
-        image = pushed_image(ctx)
-        if image is None:
-            return Outcome.fail(f"{REPO}:{TAG} is not in the registry yet")
+    def check(ctx: LabContext, image: PushedImage) -> Outcome:
         found = sorted({name for layer in image.added_layers() for name in _leftovers(ctx, layer)})
         if found:
             shown = ", ".join(found[:2]) + (f" and {len(found) - 2} more" if len(found) > 2 else "")
             return Outcome.fail(f"{len(found)} build leftover(s) ship in the layers of {REPO}:{TAG}: {shown}")
         return Outcome.ok()
 
-    return check
+    return _of_pushed(check)
 
 
 def small() -> Predicate:
     """team/app:1.0 adds at most MAX_ADDED bytes (compressed) to the course's base image."""
 
-    def check(ctx: LabContext) -> Outcome:
-        image = pushed_image(ctx)
-        if image is None:
-            return Outcome.fail(f"{REPO}:{TAG} is not in the registry yet")
+    def check(ctx: LabContext, image: PushedImage) -> Outcome:
         added = image.added_size()
         if added > MAX_ADDED:
             return Outcome.fail(f"{REPO}:{TAG} adds {_mb(added)} to its base in {len(image.added_layers())} "
                                 f"layer(s), more than {_mb(MAX_ADDED)}")
         return Outcome.ok()
 
-    return check
+    return _of_pushed(check)
 
 
 def _run_once(ctx: LabContext, ref: str) -> tuple[int | None, str]:
@@ -331,16 +338,13 @@ def _docker_materials(image: PushedImage) -> list[tuple[str, str | None]]:
 
 
 def has_provenance() -> Predicate:
-    def check(ctx: LabContext) -> Outcome:
-        image = pushed_image(ctx)
-        if image is None:
-            return Outcome.fail(f"{REPO}:{TAG} is not in the registry yet")
+    def check(ctx: LabContext, image: PushedImage) -> Outcome:
         if image.provenance is None:
             return Outcome.fail(f"{REPO}:{TAG} carries no provenance attestation: the registry cannot tell what "
                                 "it was built from")
         return Outcome.ok()
 
-    return check
+    return _of_pushed(check)
 
 
 def from_pinned() -> Predicate:
@@ -397,10 +401,7 @@ def cache_present() -> Predicate:
 def cache_covers_release() -> Predicate:
     """The cache holds every layer team/app:1.0 adds to its base: a --cache-from build rebuilds nothing."""
 
-    def check(ctx: LabContext) -> Outcome:
-        image = pushed_image(ctx)
-        if image is None:
-            return Outcome.fail(f"{REPO}:{TAG} is not in the registry yet")
+    def check(ctx: LabContext, image: PushedImage) -> Outcome:
         if ctx.digest(REPO, CACHE_TAG) is None or not _is_cache(ctx, REPO, CACHE_TAG):
             return Outcome.fail(f"no build cache at {REPO}:{CACHE_TAG} yet")
         missing = [layer for layer in image.added_layers() if layer["digest"] not in _cache_layers(ctx)]
@@ -409,7 +410,7 @@ def cache_covers_release() -> Predicate:
                                 f"base are not in the cache: it was exported by another build")
         return Outcome.ok()
 
-    return check
+    return _of_pushed(check)
 
 
 # -- requirements ------------------------------------------------------------------------------------------------

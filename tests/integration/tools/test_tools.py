@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from portside import tools
 from portside.base import debian
 from portside.base.labels import course_labels
+from portside.engine import transfer
 from portside.engine.daemon import client
 from portside.errors import InvalidReference, PortsideError, ToolError, ToolMissing
 from portside.lessons import sample_app
@@ -103,15 +104,7 @@ class Tags:
         """Tag ``source`` as ``repository:tag``, push it, return ``repository@sha256:…``."""
         self.engine.images.get(source).tag(repository, tag)
         self.made.append(f"{repository}:{tag}")
-        digest = None
-        for line in self.engine.images.push(repository, tag=tag, stream=True, decode=True):
-            if "error" in line:
-                raise RuntimeError(line["error"])
-            digest = line.get("aux", {}).get("Digest", digest)
-            # the containerd image store sends no aux message, only the status line "…: digest: sha256:… size: N"
-            found = re.search(r"digest: (sha256:[0-9a-f]{64})", str(line.get("status", "")))
-            digest = found.group(1) if found and digest is None else digest
-        assert digest, "push reported no digest"
+        digest = transfer.push(f"{repository}:{tag}", progress=False).digest  # either store's way of saying it
         self.made.append(f"{repository}@{digest}")  # the push also recorded this repo digest locally
         return f"{repository}@{digest}"
 
