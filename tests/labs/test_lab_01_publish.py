@@ -60,7 +60,7 @@ def lab(progress: Progress, tmp_path: Path) -> Iterator[LabSession]:
 def _forget_repo_digests(address: str) -> None:
     """Drop ``localhost:PORT/…@sha256:…`` names a pull or push left (lab teardown removes tags only)."""
     images = engine.client().images
-    for image in engine.client().api.images():  # one listing: no per-image inspect to race with removals
+    for image in engine.list_images():  # one listing, retried if an image vanishes meanwhile
         for name in image.get("RepoDigests") or []:
             if name.startswith(f"{address}/"):
                 images.remove(name)

@@ -28,7 +28,7 @@ def test_build_labels_and_shares_busybox_layers() -> None:
         assert myapp.build(NAME).id == image.id  # rebuilding over the course's own image is fine: BuildKit's cache
     finally:
         myapp.remove(NAME)
-    assert not cli.images.list(name=NAME)
+    assert not engine.list_images(filters={"reference": NAME})
 
 
 def test_a_foreign_image_with_that_name_is_left_alone(tmp_path: Path) -> None:

@@ -147,7 +147,7 @@ def _stage_images() -> set[str]:
     """
     cli = engine.client()
     found = set()
-    for image in cli.api.images(filters={"dangling": True}):
+    for image in engine.list_images(filters={"dangling": True}):
         try:
             history = cli.api.history(image["Id"])
         except docker.errors.NotFound:
