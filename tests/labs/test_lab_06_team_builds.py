@@ -1,12 +1,13 @@
 """Lab 06-team-builds, proven both ways against the real engine (BuildKit), registry and builds.
 
-The scripted solution (multi-stage, pinned by digest, cache exported) passes, and so does the same work done
-the CLI way (`docker buildx build --cache-to …` and `docker push`). Known-bad moves fail their own requirement
-with its first hint, and the next hint when checked again: the single-stage build with the wheels deleted in a
-later step, a venv with its own pip, a final stage without the venv on PATH, an app that never exits, a FROM
-pinned by tag only, no provenance, a pin to another image, the cache pushed to another ref, a cache of another
-build, and the image pushed where the cache belongs. The sizes and leftovers each test expects are read from
-the registry here, with plain HTTP, not through the lab's own code.
+The scripted solution (multi-stage, pinned by digest, cache exported, pulled twice through a pull-through
+cache) passes, and so does the work of tasks 1–3 done the CLI way (`docker buildx build --cache-to …` and
+`docker push`); task 4, the pull-through cache, is proven in ``test_lab_06_pull_through.py``. Known-bad moves
+fail their own requirement with its first hint, and the next hint when checked again: the single-stage build
+with the wheels deleted in a later step, a venv with its own pip, a final stage without the venv on PATH, an
+app that never exits, a FROM pinned by tag only, no provenance, a pin to another image, the cache pushed to
+another ref, a cache of another build, and the image pushed where the cache belongs. The sizes and leftovers
+each test expects are read from the registry here, with plain HTTP, not through the lab's own code.
 (Its untouched student notebook: ``tests/labs/test_labs.py::test_student_notebook``.)
 """
 
@@ -115,7 +116,7 @@ def test_start_state(lab: LabSession) -> None:
 
 
 def test_solution_passes_every_requirement(lab: LabSession) -> None:
-    forwarded = lab.fast_forward(4)
+    forwarded = lab.fast_forward(5)
     assert forwarded.passed, repr(forwarded)
     report = lab.check()
     assert report.passed, repr(report)
@@ -127,15 +128,19 @@ def test_solution_passes_every_requirement(lab: LabSession) -> None:
 
 
 def test_the_cli_way_passes(lab: LabSession) -> None:
-    """The pinned multi-stage Dockerfile, `docker buildx build --cache-to …` and `docker push`: all three tasks."""
+    """The pinned multi-stage Dockerfile, `docker buildx build --cache-to …` and `docker push`: tasks 1 to 3.
+
+    (Task 4 the CLI way: ``test_lab_06_pull_through.py``.)
+    """
     _write(lab, _pinned())
     name = lab.context.ref(REPO, lab06.TAG)
     cache = lab.context.ref(REPO, lab06.CACHE_TAG)
     _docker("buildx", "build", "--network", "none", "-t", name, "--cache-to",
             f"type=registry,ref={cache},mode=max", str(lab06.app_folder(lab)))
     _docker("push", name)
-    report = lab.check()
-    assert report.passed, repr(report)
+    for task in (1, 2, 3):
+        report = lab.check(task)
+        assert report.passed, repr(report)
 
 
 # -- task 1: small -----------------------------------------------------------------------------------------------
@@ -198,8 +203,8 @@ def test_a_tag_is_not_a_pin(lab: LabSession) -> None:
     _build_push(lab)
     assert lab.check(1).passed
     _only(lab, 2, lab06.PINNED)
-    fails_with_hints(lab, lab06.PINNED, 2, "FROM names python:3.11-slim-bookworm by tag only: a tag can move, "
-                                           "the build with it")
+    fails_with_hints(lab, lab06.PINNED, 2, "FROM names python:3.11-slim-bookworm by tag only: a tag can move, and "
+                                           "the build with it — pin it by digest, python:3.11-slim-bookworm@sha256:…")
 
 
 def test_no_provenance_means_the_registry_cannot_tell(lab: LabSession) -> None:

@@ -21,6 +21,12 @@ sid) are read the same way, with two differences: unstable has no ``-updates`` o
 passed. For those suites only, apt is told not to check that date
 (``Acquire::Check-Valid-Until=false``); the signature of ``InRelease`` is still
 checked against the archive keyring, and every hash below it as always.
+
+Packages of another CPU architecture (``download(..., arch="arm64")``, e.g. a static
+binary for a foreign-platform image) are read through a private state of their own
+(``apt/SUITE-ARCH``) whose apt is told that this is an ``ARCH`` machine
+(``APT::Architecture``, ``APT::Architectures``): the machine's own apt and its dpkg
+architectures are never changed, and the same signatures and hashes are checked.
 """
 
 from __future__ import annotations
@@ -33,10 +39,10 @@ from pathlib import Path
 
 from portside.base.paths import state_dir
 from portside.base.proc import run
-from portside.errors import SetupError
+from portside.errors import SetupError, UsageError
 
-__all__ = ["ROLLING_SUITES", "AptSource", "DebRecord", "download", "extract", "host_sources", "index_record",
-           "is_rolling", "mirror_for", "suite_sources_line"]
+__all__ = ["ROLLING_SUITES", "AptSource", "DebRecord", "architecture_options", "deb_architecture", "download",
+           "extract", "host_sources", "index_record", "is_rolling", "mirror_for", "pick_debs", "suite_sources_line"]
 
 _KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
 _LISTS_MAX_AGE = 24 * 3600
@@ -130,8 +136,46 @@ def suite_sources_line(suite: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _apt_options(suite: str) -> list[str]:
-    root = state_dir("apt", suite)
+_ARCH = re.compile(r"[a-z0-9]+")
+
+
+def architecture_options(arch: str | None) -> list[str]:
+    """The apt options that make a private state fetch ``arch`` packages (none for the machine's own, ``None``).
+
+    ``arch`` is a Debian architecture name (``amd64``, ``arm64``, ``armhf``, ``riscv64``…).
+    """
+    if arch is None:
+        return []
+    if not _ARCH.fullmatch(arch):
+        raise UsageError(f"{arch!r} is not a Debian architecture name.",
+                         hint="Use one such as amd64, arm64, armhf, i386, ppc64el, riscv64 or s390x.")
+    return ["-o", f"APT::Architecture={arch}", "-o", f"APT::Architectures={arch}"]
+
+
+def _state_name(suite: str, arch: str | None) -> str:
+    """The private apt state folder of ``suite``: its own per foreign architecture (their lists differ)."""
+    return suite if arch is None else f"{suite}-{arch}"
+
+
+def deb_architecture(deb: Path) -> tuple[str, str]:
+    """``(package, architecture)`` of a ``.deb`` named the way apt names it (``NAME_VERSION_ARCH.deb``)."""
+    parts = deb.name.removesuffix(".deb").split("_")
+    return parts[0], parts[-1] if len(parts) >= 3 else ""
+
+
+def pick_debs(found: list[Path], *, arch: str | None) -> dict[str, Path]:
+    """The ``.deb`` files in ``found`` by package name: of architecture ``arch`` (or ``all``), any if ``None``."""
+    picked: dict[str, Path] = {}
+    for deb in sorted(found):
+        name, deb_arch = deb_architecture(deb)
+        if arch is None or deb_arch in (arch, "all"):
+            picked[name] = deb
+    return picked
+
+
+def _apt_options(suite: str, arch: str | None = None) -> list[str]:
+    extra = architecture_options(arch)
+    root = state_dir("apt", _state_name(suite, arch))
     (root / "lists" / "partial").mkdir(parents=True, exist_ok=True)
     (root / "cache" / "archives" / "partial").mkdir(parents=True, exist_ok=True)
     (root / "etc" / "preferences.d").mkdir(parents=True, exist_ok=True)
@@ -158,6 +202,7 @@ def _apt_options(suite: str) -> list[str]:
         # a rolling suite's InRelease expires a week after it was made (see the module docstring); its
         # signature is still checked. This private state holds that suite's sources alone.
         *(["-o", "Acquire::Check-Valid-Until=false"] if is_rolling(suite) else []),
+        *extra,
     ]
 
 
@@ -167,8 +212,8 @@ def _is_root() -> bool:
     return os.geteuid() == 0
 
 
-def _update(suite: str, options: list[str]) -> None:
-    root = state_dir("apt", suite)
+def _update(suite: str, options: list[str], arch: str | None = None) -> None:
+    root = state_dir("apt", _state_name(suite, arch))
     stamp = root / "updated"
     status = root / "status"
     if not status.exists():
@@ -180,20 +225,25 @@ def _update(suite: str, options: list[str]) -> None:
     stamp.touch()
 
 
-def download(packages: list[str], *, suite: str, dest: Path) -> list[Path]:
-    """Download ``.deb`` files of ``packages`` from Debian ``suite`` into ``dest`` (cached)."""
+def download(packages: list[str], *, suite: str, dest: Path, arch: str | None = None) -> list[Path]:
+    """Download ``.deb`` files of ``packages`` from Debian ``suite`` into ``dest`` (cached).
+
+    ``arch`` fetches another CPU architecture's packages (``"arm64"``…; see the module docstring);
+    ``None``, the default, this machine's own. A cached file counts only if it is of that architecture
+    (or ``all``); keep each architecture's files in a folder of their own all the same.
+    """
     if shutil.which("apt-get") is None:
         raise SetupError("apt-get is not available, so Debian packages cannot be fetched on this machine.",
                          hint="Run the course on Debian 12 or newer, or pull the official images/tools instead.")
+    options = _apt_options(suite, arch)
     dest.mkdir(parents=True, exist_ok=True)
-    options = _apt_options(suite)
-    _update(suite, options)
-    have = {p.name.split("_", 1)[0]: p for p in dest.glob("*.deb")}
+    _update(suite, options, arch)
+    have = pick_debs(list(dest.glob("*.deb")), arch=arch)
     missing = [name for name in packages if name not in have]
     if missing:
         run(["apt-get", *options, "download", *missing], cwd=dest, timeout=900,
-            what=f"apt-get download {' '.join(missing)} ({suite})")
-    debs = {p.name.split("_", 1)[0]: p for p in dest.glob("*.deb")}
+            what=f"apt-get download {' '.join(missing)} ({suite}{', ' + arch if arch else ''})")
+    debs = pick_debs(list(dest.glob("*.deb")), arch=arch)
     return [debs[name] for name in packages]
 
 

@@ -9,6 +9,7 @@ module                  commands
 :mod:`.labs`            ``lab check|reset|fast-forward|close``, ``labs list|build``, ``progress``
 :mod:`.scan`            ``scan``
 :mod:`.verify`          ``verify``
+:mod:`.pipeline`        ``pipeline run|build|tag|scan|push|sign|verify|deploy|cleanup``
 :mod:`.advisories`      ``advisories download|list`` (+ ``trivy-db``, ``publish`` from :mod:`.trivydb`)
 :mod:`.common`          the consoles, ``fail`` (exit 2) and the shared options
 ======================  ==========================================================
@@ -20,7 +21,7 @@ import sys
 
 import click
 
-from portside.cli import advisories, course, engine, images, labs, scan, tools, verify
+from portside.cli import advisories, course, engine, images, labs, pipeline, scan, tools, verify
 from portside.cli.common import err_console
 from portside.errors import PortsideError
 
@@ -35,7 +36,7 @@ def cli() -> None:
 
 for _command in (course.setup, course.start, course.doctor, course.cleanup, images.images, tools.tools,
                  labs.lab, labs.labs_group, labs.progress, scan.scan, verify.verify, advisories.advisories,
-                 engine.engine):
+                 engine.engine, pipeline.pipeline):
     cli.add_command(_command)
 
 

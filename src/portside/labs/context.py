@@ -39,10 +39,14 @@ if TYPE_CHECKING:
     from portside.labs.model import Lab
     from portside.oci.registry_client import Manifest, RegistryClient
 
-__all__ = ["LAB_LABEL", "LabContext", "LabNotRunning", "LabState", "container_name", "find_container", "lab_labels"]
+__all__ = ["LAB_LABEL", "ROLE_LABEL", "LabContext", "LabNotRunning", "LabState", "container_name", "find_container",
+           "lab_labels"]
 
 #: the label that ties a container to its lab
 LAB_LABEL = "org.portside.lab"
+#: on a lab's container that is not its registry (lab 06's pull-through cache): the lab's reset and close remove
+#: it with the registry (it carries LAB_LABEL), but it is never taken for the lab's registry
+ROLE_LABEL = "org.portside.lab-role"
 _REGISTRY_PORT = "5000/tcp"
 
 
@@ -76,8 +80,8 @@ def lab_containers(slug: str) -> list[docker.models.containers.Container]:
 
 
 def find_container(slug: str) -> docker.models.containers.Container | None:
-    """The lab's registry container (running or not), or ``None``."""
-    found = lab_containers(slug)
+    """The lab's registry container (running or not), or ``None``; a container with a :data:`ROLE_LABEL` is not it."""
+    found = [c for c in lab_containers(slug) if not (c.labels or {}).get(ROLE_LABEL)]
     running = [c for c in found if c.status == "running"]
     return (running or found or [None])[0]
 

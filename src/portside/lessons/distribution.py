@@ -7,6 +7,10 @@ the two images. The context carries ``app.py``, a ``requirements.txt`` whose eve
 need no network (build them with ``network="none"``).
 
 :func:`bars` draws one line per value, so a notebook shows a chart without a plotting library.
+
+:func:`static_busybox` fetches Debian bookworm's static busybox (package ``busybox-static``) for
+any CPU architecture, so a multi-platform ``FROM scratch`` image can hold a real program for each
+platform; :func:`engine_arch` and :func:`foreign_arch` say which of them this engine can run.
 """
 
 from __future__ import annotations
@@ -18,11 +22,14 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from portside import engine
+from portside.base import debian
+from portside.base.paths import state_dir
 from portside.errors import SetupError, UsageError
 from portside.lessons import sample_app
 from portside.tools.verify import sha256_file
 
-__all__ = ["app_context", "bars", "wheels_for"]
+__all__ = ["app_context", "bars", "engine_arch", "foreign_arch", "static_busybox", "wheels_for"]
 
 _MTIME = 1_700_000_000  # fixed file times: only the bytes decide a COPY layer
 
@@ -82,3 +89,37 @@ def bars(values: Mapping[str, float], *, unit: str = "", width: int = 40, digits
         bar = "█" * length if length or not value else "▏"
         lines.append(f"{label:<{label_width}}  {bar} {value:.{digits}f}{' ' + unit if unit else ''}")
     return "\n".join(lines)
+
+
+#: the kernel's name for a CPU (``uname -m``, the engine's ``Architecture``) → the OCI/Debian name
+_ARCHITECTURES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+def engine_arch() -> str:
+    """The CPU architecture of the engine's machine by its OCI name (``amd64``, ``arm64``)."""
+    machine = str(engine.client().info().get("Architecture", ""))
+    if machine not in _ARCHITECTURES:
+        raise SetupError(f"The engine runs on a {machine or 'unknown'} CPU; lesson 06 knows amd64 and arm64 only.")
+    return _ARCHITECTURES[machine]
+
+
+def foreign_arch() -> str:
+    """The other one of ``amd64`` and ``arm64``: a platform whose programs this engine's CPU cannot run."""
+    return "arm64" if engine_arch() == "amd64" else "amd64"
+
+
+def static_busybox(arch: str) -> Path:
+    """Debian bookworm's statically linked busybox for ``arch`` (``amd64``, ``arm64``…): the path of the binary.
+
+    The package comes from Debian's archive through the course's private apt state (signed index, checked
+    hashes) and is kept in the course state folder, so only the first call downloads anything.
+    """
+    folder = state_dir("busybox-static", arch)
+    binary = folder / "bin" / "busybox"
+    if not binary.is_file():
+        deb = debian.download(["busybox-static"], suite="bookworm", dest=state_dir("debs", f"bookworm-{arch}"),
+                              arch=arch)[0]
+        debian.extract(deb, folder)
+    if not binary.is_file():
+        raise SetupError(f"Debian's busybox-static for {arch} holds no bin/busybox (unpacked in {folder}).")
+    return binary

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from portside.cli import advisories, course, engine, images, labs, main, scan, tools, verify
+from portside.cli import advisories, course, engine, images, labs, main, pipeline, scan, tools, verify
 from portside.cli.main import cli
 from portside.errors import PortsideError, SetupError
 from portside.labs import all_labs
@@ -19,7 +19,7 @@ OWNERS = {
     "setup": course.setup, "start": course.start, "doctor": course.doctor, "cleanup": course.cleanup,
     "images": images.images, "tools": tools.tools, "lab": labs.lab, "labs": labs.labs_group,
     "progress": labs.progress, "scan": scan.scan, "verify": verify.verify, "advisories": advisories.advisories,
-    "engine": engine.engine,
+    "engine": engine.engine, "pipeline": pipeline.pipeline,
 }
 
 SUBCOMMANDS = {
@@ -29,6 +29,7 @@ SUBCOMMANDS = {
     "labs": {"list", "build"},
     "advisories": {"download", "list", "trivy-db", "publish"},
     "engine": {"start", "stop", "status"},
+    "pipeline": {"run", "build", "tag", "scan", "push", "sign", "verify", "deploy", "cleanup"},
 }
 
 
