@@ -166,7 +166,7 @@ def _caches() -> list[docker.models.containers.Container]:
 
 
 def _local_names(port: int) -> list[str]:
-    return [tag for image in engine.client().images.list() for tag in image.tags
+    return [tag for image in engine.list_images() for tag in engine.listed_tags(image)
             if tag.startswith(f"localhost:{port}/")]
 
 

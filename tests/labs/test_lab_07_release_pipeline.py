@@ -22,6 +22,7 @@ from labtools import fails_with_hints
 
 from portside.base.labels import course_labels
 from portside.engine.build import build
+from portside.engine.daemon import uses_containerd_store
 from portside.engine.transfer import push
 from portside.labs import LabSession
 from portside.labs import lab07_release_pipeline as lab07
@@ -37,6 +38,13 @@ FLAW = "GHSA-pr76-5cm5-w9cj"
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _containerd_store() -> None:
+    """The lab pins its base by the local image's manifest digest, which only the containerd image store keeps."""
+    if not uses_containerd_store():
+        pytest.skip("lab 07 needs the engine's containerd image store")
+
+
 def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{old!r} not in {path.name}"

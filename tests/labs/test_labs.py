@@ -39,6 +39,7 @@ from portside.labs import lab02_release as lab02
 from portside.labs import lab03_private_registry as lab03
 from portside.labs import lab04_pass_the_gate as lab04
 from portside.labs import lab06_team_builds as lab06
+from portside.labs import lab07_release_pipeline as lab07
 from portside.labs.build import BEGIN_HIDDEN, BEGIN_SOLUTION, CODE_STUB, END_SOLUTION, LabFiles, is_stale, lab_files
 from portside.labs.context import lab_containers
 from portside.labs.lifecycle import provision, teardown
@@ -418,8 +419,9 @@ STUDENT_STARTS: dict[str, StudentStart] = {
     lab04.LAB.slug: StudentStart(met=((lab04.NOTHING_ALLOWED,),)),
 }
 
-#: labs that need the containerd image store (lab 06: registry cache export, attestations kept by --load)
-NEEDS_CONTAINERD_STORE = {lab06.LAB.slug}
+#: labs that need the containerd image store (lab 06: registry cache export, attestations kept by --load;
+#: lab 07: its base pinned by the local image's manifest digest)
+NEEDS_CONTAINERD_STORE = {lab06.LAB.slug, lab07.LAB.slug}
 
 
 def _files(slug: str) -> LabFiles:

@@ -58,7 +58,7 @@ def docker_cli() -> str:
     """The docker CLI the course runs: the provided engine's (28.x) when it is there, else ``docker`` on PATH."""
     ours = engine_root() / "usr" / "bin" / "docker"
     if ours.is_file() and os.access(ours, os.X_OK):
-        return str(ours)
+        return str(ours.resolve())  # the real path: ROOT_LINK is gone while the engine restarts
     found = shutil.which("docker")
     if found and Path(found).resolve() != ours.resolve():
         return found
@@ -70,7 +70,8 @@ def buildx_plugin() -> Path | None:
     for folder in (engine_root() / "usr" / "libexec" / "docker" / "cli-plugins", *_PLUGIN_DIRS):
         candidate = folder / "docker-buildx"
         if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
+            # the real path, not through ROOT_LINK: a link to it must not dangle while the engine restarts
+            return candidate.resolve()
     return None
 
 
@@ -101,6 +102,7 @@ def link_cli() -> Path | None:
     ours = engine_root() / "usr" / "bin" / "docker"
     if not ours.is_file():
         return None
+    ours = ours.resolve()  # the real path, not through ROOT_LINK (which is gone while the engine restarts)
     link = state_dir("tools", "bin") / "docker"
     if not (link.is_symlink() and Path(os.readlink(link)) == ours):
         link.unlink(missing_ok=True)

@@ -35,6 +35,7 @@ from typing import Any, cast
 
 from portside.base.labels import course_labels
 from portside.engine.build import build
+from portside.engine.daemon import uses_containerd_store
 from portside.engine.transfer import push
 from portside.errors import LabError, PortsideError
 from portside.labs import catalog
@@ -215,6 +216,11 @@ def _old_release(ctx: LabContext) -> None:
 
 
 def _setup(ctx: LabContext) -> None:
+    if not uses_containerd_store():
+        raise LabError("Lab 07 needs the engine's containerd image store: the team's Dockerfile pins its base by "
+                       "manifest digest, which the classic image store does not keep for a local image.",
+                       hint="Use the course's engine (`make setup` as root), or Docker Engine 29+ / Docker Desktop, "
+                            "where the containerd image store is the default.")
     _write_app(ctx.workdir / "app")
     _write_keys(ctx)
     (ctx.workdir / CONFIG).write_text(PIPELINE.format(address=ctx.address), encoding="utf-8")

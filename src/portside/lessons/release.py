@@ -81,7 +81,8 @@ def base_digest() -> str:
     if not uses_containerd_store():
         raise SetupError("The release project pins its base by manifest digest, which this engine's classic image "
                          "store does not keep for a local image.",
-                         hint="Run the lesson on the course's own engine (containerd image store): `make lab`.")
+                         hint="Run the lesson on the course's own engine (`make setup` as root), or on Docker "
+                              "Engine 29+ / Docker Desktop, where the containerd image store is the default.")
     try:
         return str(engine.client().images.get(BASE).id)
     except docker.errors.ImageNotFound:

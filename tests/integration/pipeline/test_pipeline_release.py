@@ -154,8 +154,8 @@ def test_released(work: Path, registry: Registry, keys: TemporaryKeys) -> None:
         assert "<svg" in result._repr_html_()
     finally:
         release.cleanup()
-    assert not any(t.startswith(f"{registry.address}/team/app") for i in engine.client().images.list()
-                   for t in i.tags)
+    assert not any(t.startswith(f"{registry.address}/team/app") for i in engine.list_images()
+                   for t in engine.listed_tags(i))
 
 
 def test_a_critical_dependency_stops_at_the_gate(work: Path, registry: Registry, keys: TemporaryKeys) -> None:
