@@ -50,6 +50,7 @@ SHARED_NAMES = {
     "03-private-registry.ipynb": "portside-lesson03/app:…, the volume portside-lesson03-data",
     "04-scanning.ipynb": "portside-lesson04/…",
     "05-signing.ipynb": "portside-lesson05/…",
+    "06-distribution.ipynb": "portside-lesson06/…",
 }
 #: the xdist work unit of those files, and the lock its worker holds while it runs them
 SHARED_GROUP = "shared-local-names"

@@ -87,8 +87,10 @@ IMAGE = "registry:2"
 CERTS = "certs"
 #: a digest no manifest has: deleting it tells whether deletes are allowed (404) or not (405)
 _NO_SUCH_MANIFEST = "sha256:" + "0" * 64
-#: seconds a check waits for a registry that was just started to answer
-_STARTING = 5.0
+#: seconds a check waits for a registry that was just started to answer (a loaded machine took more than 5)
+_STARTING = 20.0
+#: seconds one request of a check may take (a registry just started, on a loaded machine, was slower than 5)
+_ANSWER = 30.0
 
 
 # -- the learner's tools ---------------------------------------------------------------------------------
@@ -285,7 +287,7 @@ def serves_tls() -> Predicate:
 
     def check(ctx: LabContext) -> Outcome:
         try:
-            plain = requests.get(f"http://{ctx.address}/v2/", timeout=5)
+            plain = requests.get(f"http://{ctx.address}/v2/", timeout=_ANSWER)
         except requests.RequestException:
             raise RegistryUnreachable(f"Nothing answers at {ctx.address}.") from None
         if "HTTP request to an HTTPS server" not in plain.text:
@@ -294,7 +296,7 @@ def serves_tls() -> Predicate:
         if not ctx.state.ca_file.is_file():
             raise LabError("The lab's CA certificate is missing.", hint="Run lab.reset() to issue a new one.")
         try:
-            requests.get(f"https://{ctx.address}/v2/", timeout=5, verify=str(ctx.state.ca_file))
+            requests.get(f"https://{ctx.address}/v2/", timeout=_ANSWER, verify=str(ctx.state.ca_file))
         except requests.exceptions.SSLError:
             return Outcome.fail("it speaks HTTPS, but its certificate is not the one the lab's CA issued")
         return Outcome.ok()

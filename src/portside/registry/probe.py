@@ -43,7 +43,7 @@ def protocol(address: str, *, wait: float = 0, timeout: float = 5) -> Scheme | N
     while True:
         try:
             answer = requests.get(f"http://{address}/v2/", timeout=timeout)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or too slow to answer yet
             if time.monotonic() >= deadline:
                 return None
             time.sleep(0.1)
