@@ -64,7 +64,7 @@ from portside.errors import (
 from portside.labs import catalog, lifecycle
 from portside.labs.context import LabContext, container_name, find_container, lab_labels
 from portside.labs.model import Lab, Outcome, Predicate, Requirement, Task
-from portside.labs.predicates import anonymous_refused, logged_in, tag_exists, user_can_pull
+from portside.labs.predicates import ANSWER_SECONDS, anonymous_refused, logged_in, tag_exists, user_can_pull
 from portside.lessons.sample_images import SAMPLE, MiB
 from portside.oci.tls import make_certificates
 from portside.registry.admin import blob_links, manifest_revisions, stored_blobs
@@ -89,8 +89,6 @@ CERTS = "certs"
 _NO_SUCH_MANIFEST = "sha256:" + "0" * 64
 #: seconds a check waits for a registry that was just started to answer (a loaded machine took more than 5)
 _STARTING = 20.0
-#: seconds one request of a check may take (a registry just started, on a loaded machine, was slower than 5)
-_ANSWER = 30.0
 
 
 # -- the learner's tools ---------------------------------------------------------------------------------
@@ -287,7 +285,7 @@ def serves_tls() -> Predicate:
 
     def check(ctx: LabContext) -> Outcome:
         try:
-            plain = requests.get(f"http://{ctx.address}/v2/", timeout=_ANSWER)
+            plain = requests.get(f"http://{ctx.address}/v2/", timeout=ANSWER_SECONDS)
         except requests.RequestException:
             raise RegistryUnreachable(f"Nothing answers at {ctx.address}.") from None
         if "HTTP request to an HTTPS server" not in plain.text:
@@ -296,7 +294,7 @@ def serves_tls() -> Predicate:
         if not ctx.state.ca_file.is_file():
             raise LabError("The lab's CA certificate is missing.", hint="Run lab.reset() to issue a new one.")
         try:
-            requests.get(f"https://{ctx.address}/v2/", timeout=_ANSWER, verify=str(ctx.state.ca_file))
+            requests.get(f"https://{ctx.address}/v2/", timeout=ANSWER_SECONDS, verify=str(ctx.state.ca_file))
         except requests.exceptions.SSLError:
             return Outcome.fail("it speaks HTTPS, but its certificate is not the one the lab's CA issued")
         return Outcome.ok()

@@ -30,14 +30,13 @@ from typing import Any
 
 from portside.base.labels import course_labels
 from portside.engine.transfer import push
-from portside.errors import LabError
 from portside.labs import catalog
 from portside.labs.context import LabContext
 from portside.labs.model import Lab, Outcome, Predicate, Requirement, Task
-from portside.labs.predicates import tag_exists
+from portside.labs.predicates import registry_scan, tag_exists
 from portside.lessons import sample_app
 from portside.security.advisories import Severity
-from portside.security.scan import ScanReport, gate, load_allowlist, scan
+from portside.security.scan import ScanReport, gate, load_allowlist
 
 __all__ = ["ALLOWLIST", "APP_PACKAGES", "LAB", "REPO", "app_folder", "build_app", "release_scan", "wheels"]
 
@@ -58,9 +57,6 @@ _ALLOWLIST_HEADER = """\
 #
 # Lab 04 rule: pass the gate WITHOUT adding anything here.
 """
-
-#: scans by manifest digest: the same pushed image is scanned once, whatever the number of checks
-_SCANS: dict[str, ScanReport] = {}
 
 
 # -- the learner's tools -----------------------------------------------------------------------------------
@@ -109,12 +105,7 @@ def build_app(lab: Any, version: str) -> str:
 
 def release_scan(ctx: LabContext, tag: str = RELEASE) -> ScanReport:
     """The checker's scan of ``team/app:TAG`` as it is in the registry now (cached by digest)."""
-    digest = ctx.digest(REPO, tag)
-    if digest is None:
-        raise LabError(f"{REPO}:{tag} is not in the lab registry.")
-    if digest not in _SCANS:
-        _SCANS[digest] = scan(ctx.ref(REPO, digest=digest), from_registry=True)
-    return _SCANS[digest]
+    return registry_scan(ctx, REPO, tag)
 
 
 # -- the start state ----------------------------------------------------------------------------------------

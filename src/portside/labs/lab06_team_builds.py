@@ -119,23 +119,7 @@ CMD ["python", "/app/app.py"]
 """
 
 #: the solution's Dockerfile; ``{digest}`` is the course base image's digest
-MULTI_STAGE = """\
-# The team's app, built in two stages from a base pinned by digest.
-FROM python:3.11-slim-bookworm@{digest} AS build
-COPY wheels/ /wheels/
-COPY requirements.txt /tmp/requirements.txt
-# a venv without pip of its own: the base image's pip installs into it
-RUN python3 -m venv --without-pip /opt/venv \\
- && pip --python /opt/venv/bin/python install --no-index --find-links /wheels \\
-        --no-cache-dir --disable-pip-version-check -r /tmp/requirements.txt
-
-FROM python:3.11-slim-bookworm@{digest}
-COPY --from=build /opt/venv /opt/venv
-COPY app.py /app/app.py
-ENV PATH=/opt/venv/bin:$PATH GIT_PYTHON_REFRESH=quiet
-WORKDIR /app
-CMD ["python", "/app/app.py"]
-"""
+MULTI_STAGE = "# The team's app, built in two stages from a base pinned by digest.\n" + sample_app.MULTI_STAGE_PINNED
 
 #: what was found in a layer, by layer digest (a layer's content never changes)
 _LEFTOVERS: dict[str, list[str]] = {}

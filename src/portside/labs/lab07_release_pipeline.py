@@ -41,11 +41,12 @@ from portside.errors import LabError, PortsideError
 from portside.labs import catalog
 from portside.labs.context import LAB_LABEL, LabContext, LabState
 from portside.labs.model import Lab, Outcome, Predicate, Requirement, Task
+from portside.labs.predicates import registry_scan
 from portside.lessons import sample_app
 from portside.lessons.tagging import git
 from portside.pipeline import DEPLOY_LABEL, Pipeline, deployments, load_config
 from portside.security.advisories import Severity, load
-from portside.security.scan import ScanReport, gate, scan
+from portside.security.scan import ScanReport, gate
 from portside.security.signing import read_referrers, subject_of_tag
 from portside.tools import cosign
 
@@ -65,22 +66,8 @@ VULNERABLE = ("GitPython", "3.1.29")
 TEAM_KEY = "team-cosign.pub"
 _APP_OUTPUT = "pyapp: GitPython"
 
-DOCKERFILE = """\
-# The team's app: two stages, every base pinned by digest (lesson 06).
-FROM python:3.11-slim-bookworm@{digest} AS build
-COPY wheels/ /wheels/
-COPY requirements.txt /tmp/requirements.txt
-RUN python3 -m venv --without-pip /opt/venv \\
- && pip --python /opt/venv/bin/python install --no-index --find-links /wheels \\
-        --no-cache-dir --disable-pip-version-check -r /tmp/requirements.txt
-
-FROM python:3.11-slim-bookworm@{digest}
-COPY --from=build /opt/venv /opt/venv
-COPY app.py /app/app.py
-ENV PATH=/opt/venv/bin:$PATH GIT_PYTHON_REFRESH=quiet
-WORKDIR /app
-CMD ["python", "/app/app.py"]
-"""
+#: the team's Dockerfile (lesson 06's shape); ``{digest}`` is the course base image's digest
+DOCKERFILE = "# The team's app: two stages, every base pinned by digest (lesson 06).\n" + sample_app.MULTI_STAGE_PINNED
 
 #: the team's pipeline as the lab starts: the gate switched off, the deployment named by tag
 PIPELINE = """\
@@ -130,8 +117,6 @@ ALLOWLIST_TEXT = """\
 #   expires = 2027-01-31
 """
 
-#: scans by manifest digest: a pushed image is scanned once, whatever the number of checks
-_SCANS: dict[str, ScanReport] = {}
 
 
 # -- the learner's tools -------------------------------------------------------------------------------------
@@ -239,12 +224,7 @@ def _not_pushed() -> Outcome:
 
 def release_scan(ctx: LabContext) -> ScanReport:
     """The checker's scan of ``team/app:1.1.0`` as the registry holds it now (cached by digest)."""
-    digest = _current(ctx)
-    if digest is None:
-        raise LabError(f"{REPO}:{VERSION} is not in the lab registry.")
-    if digest not in _SCANS:
-        _SCANS[digest] = scan(ctx.ref(REPO, digest=digest), from_registry=True)
-    return _SCANS[digest]
+    return registry_scan(ctx, REPO, VERSION)
 
 
 def _fixable(entry_id: str) -> list[str]:

@@ -24,18 +24,21 @@ import docker.errors
 import requests
 
 from portside.engine.identity import same_image
-from portside.errors import ImageUnavailable, RegistryAuthError, RegistryError, http_error
+from portside.errors import ImageUnavailable, LabError, RegistryAuthError, RegistryError, http_error
 from portside.labs.model import Outcome
 from portside.oci import credentials
+from portside.security.scan import ScanReport, scan
 
 if TYPE_CHECKING:
     from portside.labs.context import LabContext
     from portside.labs.model import Predicate
 
 __all__ = [
+    "ANSWER_SECONDS",
     "anonymous_refused",
     "logged_in",
     "manifest_deleted",
+    "registry_scan",
     "repository_lacks_tag",
     "signed_by_key",
     "tag_exists",
@@ -45,7 +48,7 @@ __all__ = [
 ]
 
 #: seconds one plain request of a check may take: a registry just started on a loaded machine took more than 5
-_ANSWER = 30.0
+ANSWER_SECONDS = 30.0
 
 #: a value known when the lab is written, or computed from the lab's context (e.g. a fact set by ``setup``)
 Deferred = str | Callable[["LabContext"], str]
@@ -64,6 +67,20 @@ def _whats_there(ctx: LabContext, repo: str) -> str:
     if not repos:
         return f"there is no repository {repo}: the registry is empty"
     return f"there is no repository {repo} (the registry holds: {', '.join(repos)})"
+
+
+#: the checkers' scans of images in a lab registry, by digest (what a digest names never changes)
+_SCANS: dict[str, ScanReport] = {}
+
+
+def registry_scan(ctx: LabContext, repo: str, tag: str) -> ScanReport:
+    """The checker's own scan of ``repo:tag`` as the lab registry holds it now (cached by digest)."""
+    digest = ctx.digest(repo, tag)
+    if digest is None:
+        raise LabError(f"{repo}:{tag} is not in the lab registry.")
+    if digest not in _SCANS:
+        _SCANS[digest] = scan(ctx.ref(repo, digest=digest), from_registry=True)
+    return _SCANS[digest]
 
 
 def tag_exists(repo: str, tag: str) -> Predicate:
@@ -125,7 +142,8 @@ def anonymous_refused() -> Predicate:
     def check(ctx: LabContext) -> Outcome:
         # A plain request on purpose: RegistryClient would fall back to the course's saved login.
         try:
-            response = requests.get(f"{ctx.url}/v2/", timeout=_ANSWER, verify=str(ctx.ca_file) if ctx.ca_file else True)
+            response = requests.get(f"{ctx.url}/v2/", timeout=ANSWER_SECONDS,
+                                    verify=str(ctx.ca_file) if ctx.ca_file else True)
         except requests.RequestException as exc:
             raise http_error(exc, ctx.url, path="/v2/", ca_file=ctx.ca_file) from None
         if response.status_code == 401:

@@ -46,12 +46,30 @@ from portside.errors import BuildError, PortsideError, SetupError, UsageError
 from portside.setup.images import require_base
 from portside.tools.verify import check_file, pip_download_all, sha256_file
 
-__all__ = ["BASE", "Pin", "Variant", "app_dir", "build", "ensure_wheels", "hashes_file", "pinned_hashes", "pins",
-           "remove", "requirements_file", "wheels_dir"]
+__all__ = ["BASE", "MULTI_STAGE_PINNED", "Pin", "Variant", "app_dir", "build", "ensure_wheels", "hashes_file",
+           "pinned_hashes", "pins", "remove", "requirements_file", "wheels_dir"]
 
 Variant = Literal["vulnerable", "fixed"]
 VARIANTS: tuple[Variant, ...] = ("vulnerable", "fixed")
 BASE = "python:3.11-slim-bookworm"
+#: pyapp built in two stages, both from :data:`BASE` pinned by digest (``{digest}``): the build stage installs the
+#: wheels into a venv, the final stage gets only that venv and the app (labs 06 and 07, the pipeline's tests)
+MULTI_STAGE_PINNED = """\
+FROM python:3.11-slim-bookworm@{digest} AS build
+COPY wheels/ /wheels/
+COPY requirements.txt /tmp/requirements.txt
+# a venv without pip of its own: the base image's pip installs into it
+RUN python3 -m venv --without-pip /opt/venv \\
+ && pip --python /opt/venv/bin/python install --no-index --find-links /wheels \\
+        --no-cache-dir --disable-pip-version-check -r /tmp/requirements.txt
+
+FROM python:3.11-slim-bookworm@{digest}
+COPY --from=build /opt/venv /opt/venv
+COPY app.py /app/app.py
+ENV PATH=/opt/venv/bin:$PATH GIT_PYTHON_REFRESH=quiet
+WORKDIR /app
+CMD ["python", "/app/app.py"]
+"""
 _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)\s*(?:#.*)?$")
 
 

@@ -34,20 +34,7 @@ from portside.tools import cosign
 COMMIT = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"
 TODAY = dt.date(2026, 12, 1)
 
-DOCKERFILE = """\
-FROM python:3.11-slim-bookworm@{digest} AS build
-COPY wheels/ /wheels/
-COPY requirements.txt /tmp/requirements.txt
-RUN python3 -m venv --without-pip /opt/venv \\
- && pip --python /opt/venv/bin/python install --no-index --find-links /wheels \\
-        --no-cache-dir --disable-pip-version-check -r /tmp/requirements.txt
-
-FROM python:3.11-slim-bookworm@{digest}
-COPY --from=build /opt/venv /opt/venv
-COPY app.py /app/app.py
-ENV PATH=/opt/venv/bin:$PATH GIT_PYTHON_REFRESH=quiet
-CMD ["python", "/app/app.py"]
-"""
+DOCKERFILE = sample_app.MULTI_STAGE_PINNED
 
 
 @pytest.fixture(scope="module")
