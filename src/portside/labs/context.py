@@ -29,6 +29,7 @@ import docker.errors
 from portside.base.labels import COURSE, in_namespace
 from portside.base.paths import namespace, run_dir
 from portside.engine.daemon import client as docker_client
+from portside.engine.daemon import uses_containerd_store
 from portside.errors import EngineError, LabError, LabNotRunning
 from portside.oci.endpoint import AtEndpoint, Endpoint
 
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from portside.oci.registry_client import Manifest, RegistryClient
 
 __all__ = ["LAB_LABEL", "ROLE_LABEL", "LabContext", "LabNotRunning", "LabState", "container_name", "find_container",
-           "lab_labels"]
+           "lab_labels", "require_containerd_store"]
 
 #: the label that ties a container to its lab
 LAB_LABEL = "org.portside.lab"
@@ -295,3 +296,11 @@ class LabContext(AtEndpoint):
     @property
     def facts(self) -> dict[str, Any]:
         return self.state.facts
+
+
+def require_containerd_store(lab: str, why: str) -> None:
+    """Refuse to set up ``lab`` (e.g. "Lab 06") on an engine without the containerd image store, saying ``why``."""
+    if not uses_containerd_store():
+        raise LabError(f"{lab} needs the engine's containerd image store: {why}",
+                       hint="Use the course's engine (`make setup` as root), or Docker Engine 29+ / Docker Desktop, "
+                            "where the containerd image store is the default.")

@@ -69,11 +69,18 @@ from packaging.utils import parse_wheel_filename
 from portside import engine
 from portside.base.labels import course_labels
 from portside.engine.build import build
-from portside.engine.daemon import uses_containerd_store
 from portside.engine.transfer import push
 from portside.errors import LabError, RegistryUnreachable
 from portside.labs import catalog
-from portside.labs.context import ROLE_LABEL, LabContext, container_name, find_container, lab_containers, lab_labels
+from portside.labs.context import (
+    ROLE_LABEL,
+    LabContext,
+    container_name,
+    find_container,
+    lab_containers,
+    lab_labels,
+    require_containerd_store,
+)
 from portside.labs.model import Lab, Outcome, Predicate, Requirement, Task
 from portside.labs.predicates import tag_exists
 from portside.lessons import sample_app
@@ -258,11 +265,8 @@ def _write_build_context(folder: Path) -> None:
 
 
 def _setup(ctx: LabContext) -> None:
-    if not uses_containerd_store():
-        raise LabError("Lab 06 needs the engine's containerd image store: only with it can the engine's built-in "
-                       "BuildKit push a build cache to a registry.",
-                       hint="Use the course's engine (`make setup`), or Docker Engine 29+ / Docker Desktop, where "
-                            "the containerd image store is the default.")
+    require_containerd_store("Lab 06", "only with it can the engine's built-in BuildKit push a build cache to a "
+                                       "registry.")
     _write_build_context(app_folder(ctx))
 
 

@@ -35,11 +35,10 @@ from typing import Any, cast
 
 from portside.base.labels import course_labels
 from portside.engine.build import build
-from portside.engine.daemon import uses_containerd_store
 from portside.engine.transfer import push
 from portside.errors import LabError, PortsideError
 from portside.labs import catalog
-from portside.labs.context import LAB_LABEL, LabContext, LabState
+from portside.labs.context import LAB_LABEL, LabContext, LabState, require_containerd_store
 from portside.labs.model import Lab, Outcome, Predicate, Requirement, Task
 from portside.labs.predicates import registry_scan
 from portside.lessons import sample_app
@@ -201,11 +200,8 @@ def _old_release(ctx: LabContext) -> None:
 
 
 def _setup(ctx: LabContext) -> None:
-    if not uses_containerd_store():
-        raise LabError("Lab 07 needs the engine's containerd image store: the team's Dockerfile pins its base by "
-                       "manifest digest, which the classic image store does not keep for a local image.",
-                       hint="Use the course's engine (`make setup` as root), or Docker Engine 29+ / Docker Desktop, "
-                            "where the containerd image store is the default.")
+    require_containerd_store("Lab 07", "the team's Dockerfile pins its base by manifest digest, which the classic "
+                                       "image store does not keep for a local image.")
     _write_app(ctx.workdir / "app")
     _write_keys(ctx)
     (ctx.workdir / CONFIG).write_text(PIPELINE.format(address=ctx.address), encoding="utf-8")
