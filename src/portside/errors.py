@@ -56,6 +56,8 @@ __all__ = [
     "RegistryAuthError",
     "RegistryError",
     "RegistryUnreachable",
+    "RoomError",
+    "RoomNotRunning",
     "ScanError",
     "SetupError",
     "SigningError",
@@ -208,6 +210,16 @@ class MarkerError(LabError):
     """A source notebook's BEGIN/END markers do not pair up."""
 
 
+class RoomError(PortsideError):
+    """The workshop room cannot do what was asked: its registry or token service is down, a learner is unknown…"""
+
+
+class RoomNotRunning(RoomError):
+    """No workshop room is up on this machine (in this run's namespace)."""
+
+    hint = "Start one: `portside workshop up --learners N` (the instructor does this once for the room)."
+
+
 # -- the Docker engine ----------------------------------------------------------------------------------
 #: what an engine error means, read from its status code and its own words (see :func:`engine_case`)
 EngineCase = Literal["port-in-use", "conflict", "unauthorized", "plain-http", "unreachable", "no-local-image",
@@ -279,6 +291,12 @@ def engine_error(error: BaseException | str, action: str, target: str, *, regist
     if case == "conflict":
         return EngineError(f"{action} {target} failed: {detail}", status=409,
                            hint="Choose another name, or remove the old one (`portside cleanup`).")
+    if case == "unauthorized" and "insufficient_scope" in detail.lower():
+        return RegistryAuthError(
+            f"{action} {target} denied: you are logged in, but your account may not do this there ({detail}).",
+            status=403, hint="Your token does not grant this action on this repository. In a workshop room you "
+                             "push and pull under your own namespace (learner-NN/…) and pull course/…; check the "
+                             "name, or log in as the account that owns it.")
     if case == "unauthorized":
         return RegistryAuthError(
             f"{action} {target} refused: not logged in, or the credentials are wrong ({detail}).", status=401,

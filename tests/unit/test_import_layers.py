@@ -14,8 +14,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "portside"
 
 #: bottom to top; ``errors`` is the one module every layer may raise from
-LAYERS = ["errors", "base", "oci", "tools", "engine", "registry", "setup", "security", "lessons", "pipeline", "labs",
-          "cli"]
+LAYERS = ["errors", "base", "oci", "tools", "engine", "registry", "setup", "room", "security", "lessons", "pipeline",
+          "labs", "workshop", "cli"]
 
 
 def module_name(path: Path) -> str:

@@ -11,6 +11,8 @@ module                  commands
 :mod:`.verify`          ``verify``
 :mod:`.pipeline`        ``pipeline run|build|tag|scan|push|sign|verify|deploy|cleanup``
 :mod:`.advisories`      ``advisories download|list`` (+ ``trivy-db``, ``publish`` from :mod:`.trivydb`)
+:mod:`.workshop`        ``workshop up|down|status|sheet`` (a room registry for a class)
+:mod:`.kit`             ``kit build|install`` (the offline kit)
 :mod:`.common`          the consoles, ``fail`` (exit 2) and the shared options
 ======================  ==========================================================
 """
@@ -21,7 +23,7 @@ import sys
 
 import click
 
-from portside.cli import advisories, course, engine, images, labs, pipeline, scan, tools, verify
+from portside.cli import advisories, course, engine, images, kit, labs, pipeline, scan, tools, verify, workshop
 from portside.cli.common import err_console
 from portside.errors import PortsideError
 
@@ -36,7 +38,7 @@ def cli() -> None:
 
 for _command in (course.setup, course.start, course.doctor, course.cleanup, images.images, tools.tools,
                  labs.lab, labs.labs_group, labs.progress, scan.scan, verify.verify, advisories.advisories,
-                 engine.engine, pipeline.pipeline):
+                 engine.engine, pipeline.pipeline, workshop.workshop, kit.kit):
     cli.add_command(_command)
 
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 import secrets
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Self
 
@@ -46,7 +46,7 @@ from testcontainers.core.container import DockerContainer
 from portside import engine
 from portside.base.labels import course_labels
 from portside.base.paths import state_dir
-from portside.errors import EngineError, ImageUnavailable, PortsideError, engine_case, engine_detail
+from portside.errors import EngineError, ImageUnavailable, PortsideError, UsageError, engine_case, engine_detail
 from portside.oci import credentials
 from portside.oci.endpoint import AtEndpoint, Endpoint
 from portside.oci.registry_client import RegistryClient
@@ -74,6 +74,7 @@ from portside.registry.tc_adapter import (
     share_engine_client,
     started,
 )
+from portside.registry.token_auth import ROOT_BUNDLE_PATH, TokenAuth
 
 __all__ = [
     "CONFIG_PATH",
@@ -102,28 +103,40 @@ class Registry(AtEndpoint, DockerContainer):
                  proxy: str | None = None, proxy_username: str | None = None, proxy_password: str | None = None,
                  volume: str | None = None, keep_volume: bool = False, port: int | None = None,
                  name: str | None = None, image: str = "registry:2", startup_timeout: float = 30,
-                 labels: Mapping[str, str] | None = None) -> None:
+                 labels: Mapping[str, str] | None = None, token: TokenAuth | None = None,
+                 bind: str = "127.0.0.1", tls_names: Sequence[str] = (),
+                 certificates: CertificateSet | None = None) -> None:
         configure_testcontainers()
         super().__init__(image=image)
         share_engine_client(self)
         self.with_exposed_ports(CONTAINER_PORT)
 
+        if token is not None and users:
+            raise UsageError("A registry checks either htpasswd users or tokens, not both.",
+                             hint="Pass users= for htpasswd, or token= for a token service.")
+        #: the host address its port is published on (127.0.0.1 unless a room is served on a LAN address)
+        self.bind = bind
+        self.host = "localhost" if bind in ("127.0.0.1", "localhost") else bind
+        self.tls_names = tuple(tls_names)
+        self.token = token
         self.port: int = port if port is not None else free_port()
         self._port_requested = port is not None
         self.users: tuple[str, ...] = tuple(users or ())
         self._htpasswd = htpasswd(users) if users else None
-        self.tls = tls
+        self.tls = tls or certificates is not None
         self.volume = volume
         self.keep_volume = keep_volume
         self.proxy = proxy
         self.startup_timeout = startup_timeout
         self.startup_seconds: float | None = None  #: seconds from start() to /v2/ answering
         self._labels = dict(labels or {})
-        self._certs: CertificateSet | None = None
+        #: a certificate made by the caller (``certificates=``: a workshop room's, which its owner removes)
+        self._certs: CertificateSet | None = certificates
         # where the throwaway certificate is written at the first start (copied in from there)
-        self._cert_folder: Path | None = state_dir("tls") / f"certs-{secrets.token_hex(6)}" if tls else None
+        self._cert_folder: Path | None = (certificates.folder if certificates is not None
+                                          else state_dir("tls") / f"certs-{secrets.token_hex(6)}" if tls else None)
         self._created_volume = False
-        self._ready = RegistryReady(tls=tls, timeout=startup_timeout)
+        self._ready = RegistryReady(tls=self.tls, timeout=startup_timeout)
 
         if name:
             self.with_name(name)
@@ -134,6 +147,9 @@ class Registry(AtEndpoint, DockerContainer):
             self.with_envs(REGISTRY_AUTH="htpasswd", REGISTRY_AUTH_HTPASSWD_REALM=REALM,
                            REGISTRY_AUTH_HTPASSWD_PATH=HTPASSWD_PATH)
             self.with_copy_into_container(self._htpasswd, HTPASSWD_PATH, 0o644)
+        if token is not None:
+            self.with_envs(**token.env())
+            self.with_copy_into_container(token.root_bundle, ROOT_BUNDLE_PATH, 0o644)
         if proxy:
             self.with_env("REGISTRY_PROXY_REMOTEURL", proxy)
             if proxy_username is not None:
@@ -150,7 +166,7 @@ class Registry(AtEndpoint, DockerContainer):
     @property
     def endpoint(self) -> Endpoint:
         """Where this registry answers and how to talk to it: ``localhost:PORT``, its TLS setting, its CA."""
-        return Endpoint("localhost", self.port, tls=self.tls, ca_file=self.ca_file)
+        return Endpoint(self.host, self.port, tls=self.tls, ca_file=self.ca_file)
 
     @property
     def internal_url(self) -> str:
@@ -182,19 +198,19 @@ class Registry(AtEndpoint, DockerContainer):
     # -- life cycle ------------------------------------------------------------------------------------
     def _claim_port(self) -> None:
         """Check the host port; a port we picked ourselves that got taken meanwhile is replaced."""
-        if not port_is_free(self.port):
+        if not port_is_free(self.port, self.bind):
             if self._port_requested:
                 raise port_in_use(self.port)
             self.port = free_port()
         self.with_kwargs(labels={**course_labels("registry", port=str(self.port)), **self._labels})
-        publish_on_loopback(self, CONTAINER_PORT, self.port)
+        publish_on_loopback(self, CONTAINER_PORT, self.port, self.bind)
 
     def _configure(self) -> None:
         """testcontainers' hook, run by ``start()`` just before it creates the container: port, certificate, volume."""
         self._claim_port()
         if self._cert_folder is not None and self._certs is None:
             self._cert_folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self._certs = make_certificates(self._cert_folder)
+            self._certs = make_certificates(self._cert_folder, extra_names=self.tls_names)
         if self.volume:
             volumes = engine.client().volumes
             try:

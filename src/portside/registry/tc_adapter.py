@@ -59,13 +59,14 @@ def share_engine_client(container: DockerContainer) -> None:
     tc_client.client = engine.client()
 
 
-def publish_on_loopback(container: DockerContainer, container_port: int, host_port: int) -> None:
-    """Publish ``container_port`` on ``127.0.0.1:host_port`` only.
+def publish_on_loopback(container: DockerContainer, container_port: int, host_port: int,
+                        host_ip: str = "127.0.0.1") -> None:
+    """Publish ``container_port`` on ``127.0.0.1:host_port`` only (or on ``host_ip``, a room's LAN address).
 
     ``with_bind_ports`` has no host IP; ``ports`` is handed to docker-py as it is, and
     docker-py's form for "this IP, this port" is a tuple (the attribute is typed for ints).
     """
-    cast("dict[str, Any]", container.ports)[str(container_port)] = ("127.0.0.1", host_port)
+    cast("dict[str, Any]", container.ports)[str(container_port)] = (host_ip, host_port)
 
 
 def started(container: DockerContainer) -> docker.models.containers.Container | None:

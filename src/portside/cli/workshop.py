@@ -1,0 +1,85 @@
+"""``portside workshop``: one registry for a room of learners (token auth, a namespace each), and its board."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from portside.cli.common import console, say
+
+__all__ = ["workshop"]
+
+
+@click.group()
+def workshop() -> None:
+    """Run a workshop: the room registry, the learners' credentials, the progress board."""
+
+
+@workshop.command("up")
+@click.option("--learners", type=click.IntRange(1, 200), required=True, help="How many learner accounts to make.")
+@click.option("--listen", default="127.0.0.1", show_default=True,
+              help="The address to serve on: loopback, or the machine's address on the room's LAN (then TLS).")
+@click.option("--port", type=int, default=None, help="The registry's port (default: a free one).")
+@click.option("--token-port", type=int, default=None, help="The token service's port (default: a free one).")
+@click.option("--token-ttl", type=int, default=300, show_default=True, help="Seconds a token lives.")
+@click.option("--seed/--no-seed", default=True, show_default=True,
+              help="Push the course images into the room under course/ so learners pull from it.")
+def up(learners: int, listen: str, port: int | None, token_port: int | None, token_ttl: int, seed: bool) -> None:
+    """Start the room registry (token auth) and its token service; write the credentials sheet."""
+    from portside.room import room as rooms
+    from portside.room.sheet import write_sheet
+
+    room = rooms.up(learners, listen=listen, port=port, token_port=token_port, ttl=token_ttl)
+    sheet = write_sheet(room)
+    say(f"The room is up: registry {room.address}, token service {room.token_url}, {learners} learners.")
+    if seed:
+        from portside.room.seed import seed_course_images
+
+        pushed = seed_course_images(room)
+        say(f"Seeded {len(pushed)} course image(s): {', '.join(pushed)}.")
+    say(f"Credentials sheet (print it): {sheet / 'index.html'}; one file per learner beside it.")
+    if room.settings.tls:
+        say(f"Learners trust the room's CA ({sheet / 'ca.crt'}): each learner's file says how.")
+
+
+@workshop.command("down")
+def down() -> None:
+    """Remove the room: registry, data, token service, keys, accounts and sheet (every credential stops working)."""
+    from portside.room import room as rooms
+
+    removed = rooms.down()
+    say("Removed " + ", ".join(removed) + "." if removed else "No room was up.")
+
+
+@workshop.command("status")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--lab", "labs", multiple=True, help="Only these labs (slug; repeatable).")
+def status(fmt: str, labs: tuple[str, ...]) -> None:
+    """The progress board: each lab's checkers against each learner's namespace, and who is stuck where."""
+    from portside.room import room as rooms
+    from portside.workshop.board import board
+
+    room = rooms.current()
+    health = room.status()
+    result = board(room, labs=list(labs) or None)
+    if fmt == "json":
+        click.echo(json.dumps(result.as_json(), indent=2))
+    elif fmt == "csv":
+        click.echo(result.as_csv(), nl=False)
+    else:
+        say(f"Room {room.address}: registry {health.registry}, token service {health.tokens}, "
+            f"{health.issued} tokens issued.")
+        console.print(str(result), markup=False)
+    sys.exit(0 if health.healthy else 1)
+
+
+@workshop.command("sheet")
+def sheet() -> None:
+    """Write the credentials sheet again and say where it is (it holds passwords: print it, do not share it)."""
+    from portside.room import room as rooms
+    from portside.room.sheet import write_sheet
+
+    folder = write_sheet(rooms.current())
+    say(f"Credentials sheet: {folder / 'index.html'}; one file per learner beside it.")
