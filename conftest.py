@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import tempfile
 import time
 import uuid
@@ -216,6 +217,15 @@ def _course_resources() -> dict[str, Any]:
         dangling &= anonymous()
     for name in dangling:
         found[f"anonymous volume {name}"] = name
+    # a workshop room's token service is a process of the harness, not a container: one of this run's
+    # namespaces still running means a room was not taken down
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"portside.room.server" in args and any(_run_id().encode() in arg for arg in args):
+            found[f"token service process {cmdline.parent.name}"] = int(cmdline.parent.name)
     return found
 
 
@@ -266,6 +276,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 cli.api.remove_network(key)
             elif name.startswith("image"):
                 cli.api.remove_image(key, force=True)
+            elif name.startswith("token service"):
+                os.kill(key, signal.SIGTERM)
             else:
                 cli.api.remove_volume(key, force=True)
         except Exception:  # already gone

@@ -97,6 +97,11 @@ def cleanup(images_too: bool, build_cache: bool) -> None:
     from portside.setup.cleanup import cleanup as run_cleanup
     from portside.setup.cleanup import prune_build_cache, remove_images
 
+    from portside.room import room as rooms
+
+    room_parts = rooms.down()  # a workshop room's token service is a process: take the room down first
+    if room_parts:
+        say("Took the workshop room down: " + ", ".join(room_parts) + ".")
     removed = run_cleanup()
     say(f"Removed — {str(removed).removeprefix('Left behind — ')}" if removed else str(removed))
     if images_too:

@@ -14,7 +14,7 @@ __all__ = ["lab", "labs_group", "progress"]
 
 @click.group()
 def lab() -> None:
-    """Work on a lab from the terminal: check, reset, fast-forward, close."""
+    """Work on a lab from the terminal: start (alone or in a workshop room), check, reset, fast-forward, close."""
 
 
 @lab.command("check")
@@ -27,6 +27,32 @@ def lab_check(slug: str, task: int | None) -> None:
     report = check(slug, task)
     console.print(repr(report), markup=False)
     sys.exit(0 if report.passed else 1)
+
+
+@lab.command("start")
+@click.argument("slug")
+@click.option("--room", default=None, envvar="PORTSIDE_ROOM", show_envvar=True,
+              help="Run the lab in a workshop room: the room registry's HOST:PORT from your sheet.")
+@click.option("--user", default=None, envvar="PORTSIDE_ROOM_USER", show_envvar=True,
+              help="Your account in the room (learner-NN).")
+@click.option("--password-stdin", is_flag=True, help="Read your room password from standard input.")
+@click.option("--ca-file", default=None, envvar="PORTSIDE_ROOM_CA", show_envvar=True,
+              help="The room's CA certificate (a room served with TLS on a LAN address).")
+def lab_start(slug: str, room: str | None, user: str | None, password_stdin: bool, ca_file: str | None) -> None:
+    """Start lab SLUG: on a registry of its own, or in a workshop room (--room) under your namespace."""
+    import os
+
+    from portside.labs import start
+
+    password = None
+    if room is not None:
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        elif os.environ.get("PORTSIDE_ROOM_PASSWORD") is None and os.environ.get("PORTSIDE_ROOM_PASSWORD_FILE") is None:
+            password = click.prompt(f"Room password for {user or 'your account'}", hide_input=True)
+    session = start(slug, room=room, user=user, password=password, ca_file=ca_file)
+    where = f"the room {room}, under {session.user}/" if room else session.context.address
+    say(f"Lab {slug} is ready on {where}.")
 
 
 @lab.command("reset")

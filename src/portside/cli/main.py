@@ -6,7 +6,7 @@ module                  commands
 :mod:`.course`          ``setup``, ``start``, ``doctor``, ``cleanup``
 :mod:`.images`          ``images ensure|status``
 :mod:`.tools`           ``tools ensure|status``
-:mod:`.labs`            ``lab check|reset|fast-forward|close``, ``labs list|build``, ``progress``
+:mod:`.labs`            ``lab start|check|reset|fast-forward|close``, ``labs list|build``, ``progress``
 :mod:`.scan`            ``scan``
 :mod:`.verify`          ``verify``
 :mod:`.pipeline`        ``pipeline run|build|tag|scan|push|sign|verify|deploy|cleanup``

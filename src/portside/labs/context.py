@@ -31,6 +31,7 @@ from portside.base.paths import namespace, run_dir
 from portside.engine.daemon import client as docker_client
 from portside.engine.daemon import uses_containerd_store
 from portside.errors import EngineError, LabError, LabNotRunning
+from portside.labs.room import RoomLink, answers
 from portside.oci.endpoint import AtEndpoint, Endpoint
 
 if TYPE_CHECKING:
@@ -189,6 +190,8 @@ class LabContext(AtEndpoint):
     users: Mapping[str, str]
     running: bool
     state: LabState
+    #: the workshop room the lab runs in (its registry and the learner's namespace there), else None
+    room: RoomLink | None = None
     _clients: dict[str | None, RegistryClient] = field(default_factory=dict, repr=False, compare=False)
     _answers: dict[tuple[str, str, str], object] = field(default_factory=dict, repr=False, compare=False)
 
@@ -196,6 +199,10 @@ class LabContext(AtEndpoint):
     def discover(cls, lab: Lab) -> LabContext:
         """Find the lab's registry (by label) and its credentials (from the state folder)."""
         state = LabState(lab.slug)
+        room = RoomLink.saved(state.registry)
+        if room is not None:
+            return cls(lab=lab, port=room.port, tls=room.tls, users=state.credentials, running=answers(room),
+                       state=state, room=room)
         try:
             container = find_container(lab.slug)
         except docker.errors.DockerException as err:
@@ -216,14 +223,21 @@ class LabContext(AtEndpoint):
     # -- addresses -----------------------------------------------------------------------------------
     @property
     def endpoint(self) -> Endpoint:
-        """The lab's registry as one value: ``localhost:PORT``, TLS and the lab's CA, as the lab's main user."""
+        """The lab's registry as one value: ``localhost:PORT``, TLS and the lab's CA, as the lab's main user.
+
+        In a workshop room: the room registry, under the learner's namespace, as the learner's account.
+        """
+        if self.room is not None:
+            return self.room.endpoint(self.users.get(self.room.reader or self.room.account))
         return Endpoint("localhost", self.port, tls=self.tls, ca_file=self.ca_file, username=self.user,
                         password=self.password)
 
     # -- credentials ---------------------------------------------------------------------------------
     @property
     def user(self) -> str | None:
-        """The lab's main user (the one the learner logs in as)."""
+        """The lab's main user (the one the learner logs in as; in a room, the learner's account)."""
+        if self.room is not None:
+            return self.room.account
         return self.lab.users[0] if self.lab.users else None
 
     @property
@@ -249,7 +263,7 @@ class LabContext(AtEndpoint):
         access on a lab *with* users is :func:`portside.labs.predicates.anonymous_refused`.
         One client per user for the life of this context.
         """
-        user = username or self.user
+        user = username or (self.room.reader if self.room is not None and self.room.reader else self.user)
         if user not in self._clients:
             password = self.password_for(user) if user else None
             self._clients[user] = self.endpoint.as_user(user, password).client()

@@ -34,6 +34,7 @@ def _solve_second_tag(ctx: LabContext) -> None:
 LOGGED_IN = Requirement(
     "you are logged in to the lab registry as learner",
     logged_in(),
+    reads="machine",
     hints=[
         "The lab registry answers 401 to anyone who has not logged in. Log in once: the course's Docker "
         "client keeps the login in its own config file.",
@@ -59,6 +60,7 @@ PUSHED = Requirement(
 RIGHT_IMAGE = Requirement(
     f"{REPO}:1.0 is the {SOURCE} image",
     tag_is_image(REPO, "1.0", SOURCE),
+    reads="machine",  # compares with the local image of that name
     hints=[
         f"The registry compares content, not names: the image under {REPO}:1.0 must be {SOURCE} itself.",
         "A tag is only a pointer. Point the local name at the right image again, then push: the registry "
@@ -94,6 +96,8 @@ LAB = Lab(
     slug="00-first-push",
     title="Your first push",
     images=[SOURCE],
+    room=True,
+    repositories=[REPO],
     tasks=[
         Task(1, "Log in and push your first image", [LOGGED_IN, PUSHED, RIGHT_IMAGE], _solve_push),
         Task(2, "A second tag for the same image", [SAME_DIGEST, NO_LATEST], _solve_second_tag),

@@ -138,6 +138,7 @@ def _solve_publish(ctx: LabContext) -> None:
 LOGGED_IN = Requirement(
     f"you are logged in to the lab registry as {USER}",
     logged_in(),
+    reads="machine",
     hints=[
         "The lab registry answers 401 to anyone who has not logged in, like Docker Hub does for pushes. "
         "Log in once: the course's Docker client keeps the login in its own config file.",
@@ -159,7 +160,7 @@ NO_LEAK_HINTS = [
     "Idea: pass lab.password straight to the call that needs it; to show that something worked, print what is "
     "safe — a user name, a True/False comparison — never the secret or the auth value.",
 ]
-NO_LEAK = Requirement(NO_LEAK_NAME, no_secret_in_outputs, hints=NO_LEAK_HINTS)
+NO_LEAK = Requirement(NO_LEAK_NAME, no_secret_in_outputs, hints=NO_LEAK_HINTS, reads="machine")
 
 PUSHED = Requirement(
     f"{REPO}:{TAG} is in the registry",
@@ -177,6 +178,7 @@ PUSHED = Requirement(
 RIGHT_IMAGE = Requirement(
     f"{REPO}:{TAG} is the {LOCAL} image built for this lab",
     tag_is_image(REPO, TAG, LOCAL),
+    reads="machine",  # compares with the image built on the learner's machine
     hints=[
         f"The registry knows content, not names: the image under {REPO}:{TAG} must be {LOCAL} itself "
         "(the same manifest, whose digest is the local image ID on the containerd image store; the same "
@@ -195,10 +197,12 @@ LAB = Lab(
     images=[myapp.BASE],
     built_images=[LOCAL],
     setup=_setup,
+    room=True,
+    repositories=[REPO],
     tasks=[
         Task(1, f"Log in as {USER}", [LOGGED_IN, NO_LEAK], _solve_login),
         Task(2, f"Publish myapp as {REPO}:{TAG}",
-             [PUSHED, RIGHT_IMAGE, Requirement(NO_LEAK_NAME, no_secret_in_outputs, hints=NO_LEAK_HINTS)],
+             [PUSHED, RIGHT_IMAGE, NO_LEAK],
              _solve_publish),
     ],
 )

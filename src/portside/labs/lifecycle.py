@@ -19,14 +19,15 @@ import docker.errors
 
 from portside.base.labels import COURSE
 from portside.engine.daemon import client as docker_client
-from portside.errors import ImageUnavailable, PortInUse, PortsideError
+from portside.errors import ImageUnavailable, PortInUse, PortsideError, RoomError
 from portside.labs.context import LabContext, LabState, container_name, lab_containers, lab_labels
 from portside.labs.model import Lab
+from portside.labs.room import RoomLink, clear, link, room_from_env, unlink
 from portside.lessons import myapp
 from portside.oci import credentials
 from portside.registry.container import Registry, remove_local_names
 
-__all__ = ["LabRegistry", "ensure_running", "provision", "remove_built_images", "remove_registry", "start_registry",
+__all__ = ["LabRegistry", "ensure_running", "join_room", "provision", "remove_built_images", "remove_registry", "start_registry",
            "teardown"]
 
 
@@ -90,6 +91,15 @@ def teardown(slug: str, *, forget: bool = False) -> None:
     goes too; otherwise the passwords are kept so a reset does not change them.
     """
     state = LabState(slug)
+    room = RoomLink.saved(state.registry)
+    if room is not None:  # the room is the instructor's: empty the lab's repositories in the learner's namespace
+        clear(LabContext.discover(catalog_lab(slug)), room)
+        if forget:
+            unlink(state)
+        else:
+            state.clear_workdir()
+            state.forget_facts()
+        return
     ports = remove_registry(slug)
     if state.registry.get("port"):
         ports.add(int(state.registry["port"]))
@@ -143,10 +153,36 @@ def start_registry(lab: Lab, users: Mapping[str, str], *, port: int | None, tls:
     return registry
 
 
+def catalog_lab(slug: str) -> Lab:
+    from portside.labs.catalog import get
+
+    return get(slug)
+
+
+def join_room(lab: Lab, address: str | None = None, user: str | None = None, password: str | None = None,
+              ca_file: str | None = None) -> LabContext:
+    """Link ``lab`` to a workshop room (arguments, else the ``PORTSIDE_ROOM*`` variables) and put it in its start state.
+
+    A lab that ran with its own registry before has that registry removed first.
+    """
+    env_address, env_user, env_password, env_ca = room_from_env()
+    state = LabState(lab.slug)
+    if RoomLink.saved(state.registry) is None:
+        teardown(lab.slug, forget=True)
+    link(lab, state, address or env_address or "", user or env_user, password if password is not None else env_password,
+         ca_file or env_ca)
+    return provision(lab)
+
+
 def provision(lab: Lab) -> LabContext:
     """Put the lab in its start state (tearing down what was there) and return its context."""
     _require_images(lab)
     state = LabState(lab.slug)
+    if RoomLink.saved(state.registry) is not None:
+        teardown(lab.slug)
+        ctx = LabContext.discover(lab)
+        lab.setup(ctx)
+        return ctx
     previous = state.registry.get("port")
     teardown(lab.slug)
     users = state.credentials
@@ -172,5 +208,11 @@ def ensure_running(lab: Lab) -> LabContext:
         ctx = LabContext.discover(lab)
     except PortsideError:
         return provision(lab)
+    if ctx.room is not None:  # a room is not ours to restart: the lab's start state is already there
+        if not ctx.running:
+            raise RoomError(f"The workshop room at {ctx.room.address} does not answer.",
+                            hint="Tell the instructor; or leave the room with `portside lab close "
+                                 f"{lab.slug}` and run the lab on its own registry.")
+        return ctx
     usable = ctx.running and sorted(ctx.users) == sorted(lab.users)  # credentials found for its users
     return ctx if usable else provision(lab)

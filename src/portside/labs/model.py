@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import docker.errors
 import requests
@@ -67,6 +67,9 @@ class Requirement:
     name: str
     predicate: Predicate
     hints: Sequence[str]
+    #: what the predicate reads: the registry only (anyone with read access can check it, e.g. a workshop's
+    #: board), or the learner's own machine too (their saved login, local images, notebook)
+    reads: Literal["registry", "machine"] = "registry"
 
     def __post_init__(self) -> None:
         if not self.hints:
@@ -120,6 +123,8 @@ class Lab:
     the start state (push a starting image, record facts with ``ctx.state.remember``).
     ``built_images`` names the local images ``setup`` builds outside the lab's registry
     address (e.g. ``myapp:latest``); closing the lab removes them if the course made them.
+    ``room`` says the lab also runs in a workshop room (the room registry, under the learner's namespace,
+    instead of a registry of its own); ``repositories`` are then what a reset empties there.
     """
 
     slug: str
@@ -131,12 +136,17 @@ class Lab:
     delete: bool = True
     images: Sequence[str] = field(default_factory=tuple)
     built_images: Sequence[str] = field(default_factory=tuple)
+    room: bool = False
+    repositories: Sequence[str] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tasks", tuple(self.tasks))
         object.__setattr__(self, "images", tuple(self.images))
         object.__setattr__(self, "built_images", tuple(self.built_images))
         object.__setattr__(self, "users", tuple(self.users))
+        object.__setattr__(self, "repositories", tuple(self.repositories))
+        if self.room and not self.repositories:
+            raise ValueError(f"lab {self.slug}: a lab that runs in a room names the repositories it uses")
         numbers = [task.number for task in self.tasks]
         if numbers != list(range(1, len(self.tasks) + 1)):
             raise ValueError(f"lab {self.slug}: tasks must be numbered 1..{len(self.tasks)}, got {numbers}")

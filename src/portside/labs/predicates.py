@@ -63,6 +63,8 @@ def _whats_there(ctx: LabContext, repo: str) -> str:
     tags = sorted(ctx.tags(repo))
     if tags:
         return f"{repo} has {'tag' if len(tags) == 1 else 'tags'} {', '.join(tags)}"
+    if ctx.room is not None:  # a learner may not list a shared room's repositories
+        return f"there is no repository {repo} in your namespace {ctx.room.account}"
     repos = sorted(ctx.catalog())
     if not repos:
         return f"there is no repository {repo}: the registry is empty"

@@ -21,6 +21,8 @@ from portside.labs.context import LabContext, LabNotRunning, LabState
 from portside.labs.model import Lab, Outcome, Task
 from portside.labs.progress import Progress
 from portside.labs.report import CheckReport, HintView, RequirementResult, TaskResult
+from portside.labs.room import RoomLink
+from portside.labs.room import report as report_to_room
 from portside.oci.endpoint import AtEndpoint, Endpoint
 from portside.oci.registry_client import RegistryClient
 
@@ -46,8 +48,16 @@ class LabSession(AtEndpoint):
         return self.context.endpoint
 
     @property
+    def room(self) -> RoomLink | None:
+        """The workshop room this lab runs in, or None (it has a registry of its own)."""
+        return RoomLink.saved(LabState(self.lab.slug).registry)
+
+    @property
     def user(self) -> str | None:
-        """The user name to log in with."""
+        """The user name to log in with (in a workshop room: your account there)."""
+        room = self.room
+        if room is not None:
+            return room.account
         return self.lab.users[0] if self.lab.users else None
 
     @property
@@ -78,6 +88,10 @@ class LabSession(AtEndpoint):
         except PortsideError as err:
             failed = Outcome(False, str(err), error=True)
             return {t.number: [failed for _ in t.requirements] for t in tasks}
+        if not ctx.running and ctx.room is not None:
+            down = Outcome(False, f"The workshop room's registry does not answer at {ctx.address}.\n"
+                                  "→ Tell the instructor; your work in the room is kept while it is down.", error=True)
+            return {t.number: [down for _ in t.requirements] for t in tasks}
         if not ctx.running:
             down = Outcome(False, f"The lab's registry is unreachable: its container is not running "
                                   f"(nothing answers at {ctx.address}).\n"
@@ -114,7 +128,14 @@ class LabSession(AtEndpoint):
                 result = TaskResult(t.number, t.title, rows)
                 record.passed = record.passed or result.passed
             results.append(result)
-        return CheckReport(self.lab.slug, results)
+        checked = CheckReport(self.lab.slug, results)
+        room = self.room
+        if room is not None:  # tell the room's board (hints used so far, per task)
+            hints = {t.number: dict(self.progress.task(self.lab.slug, t.number).hints_shown) for t in tasks}
+            note = report_to_room(LabContext.discover(self.lab), room, checked, hints)
+            if note:
+                checked = CheckReport(self.lab.slug, results, note=note)
+        return checked
 
     def hint(self, task: int) -> HintView:
         """The next hint for the first requirement of ``task`` that is not met yet."""
@@ -191,13 +212,18 @@ class LabSession(AtEndpoint):
         return "\n".join(lines)
 
 
-def start(slug: str, *, fresh: bool = False, progress: Progress | None = None) -> LabSession:
+def start(slug: str, *, fresh: bool = False, progress: Progress | None = None, room: str | None = None,
+          user: str | None = None, password: str | None = None, ca_file: str | None = None) -> LabSession:
     """Start lab ``slug`` (or pick up the one already running, e.g. after a kernel restart).
 
-    ``fresh=True`` always starts from the start state, like :meth:`LabSession.reset`.
+    ``fresh=True`` always starts from the start state, like :meth:`LabSession.reset`. ``room`` (the room
+    registry's address from the instructor's sheet, with ``user`` and ``password``) runs the lab in a
+    workshop room, under your namespace there, instead of on a registry of its own.
     """
     lab = catalog.get(slug)
-    if fresh:
+    if room is not None:
+        lifecycle.join_room(lab, room, user, password, ca_file)
+    elif fresh:
         lifecycle.provision(lab)
     else:
         lifecycle.ensure_running(lab)

@@ -39,6 +39,10 @@ class Endpoint:
     ca_file: Path | None = None
     username: str | None = None
     password: str | None = field(default=None, repr=False)
+    #: a namespace every repository name is put under (``learner-07``: a lab run in a workshop room); the
+    #: references and the client this endpoint hands out carry it, so code written for a lab's own registry
+    #: works unchanged in the learner's part of a shared one
+    namespace: str | None = None
 
     @property
     def address(self) -> str:
@@ -54,9 +58,13 @@ class Endpoint:
         """The same registry, acting as another user (``None``: anonymous)."""
         return replace(self, username=username, password=password)
 
+    def repository(self, name: str) -> str:
+        """``name`` under this endpoint's namespace, if it has one (``hello`` → ``learner-07/hello``)."""
+        return f"{self.namespace}/{name}" if self.namespace else name
+
     def reference(self, repository: str, tag: str | None = None, digest: str | None = None) -> Reference:
         """A parsed reference in this registry (``InvalidReference`` says what is wrong with it)."""
-        return parse(join(self.address, repository, tag, digest))
+        return parse(join(self.address, self.repository(repository), tag, digest))
 
     def ref(self, repository: str, tag: str | None = None, digest: str | None = None) -> str:
         """``HOST:PORT/repository[:tag][@digest]``, validated."""
@@ -66,7 +74,8 @@ class Endpoint:
         """A registry API client for this endpoint, as its user (anonymous when it has none)."""
         from portside.oci.registry_client import RegistryClient
 
-        return RegistryClient(self.url, username=self.username, password=self.password, ca_file=self.ca_file)
+        return RegistryClient(self.url, username=self.username, password=self.password, ca_file=self.ca_file,
+                              namespace=self.namespace)
 
     def tool_env(self) -> dict[str, str]:
         """The environment for CLIs (cosign, syft, crane, curl): the course's Docker config, the engine, the CA."""

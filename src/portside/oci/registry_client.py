@@ -148,9 +148,16 @@ class RegistryClient:
     """A small, typed client for one registry: ``RegistryClient("http://localhost:5000")``."""
 
     def __init__(self, url: str, *, username: str | None = None, password: str | None = None,
-                 ca_file: Path | None = None, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT) -> None:
+                 ca_file: Path | None = None, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+                 namespace: str | None = None) -> None:
         self._t = _Transport(url, username, password, ca_file, timeout)
         self.url: str = self._t.url
+        #: every repository name given to this client is put under it (``hello`` → ``learner-07/hello``),
+        #: and the catalog lists only the repositories under it, without the prefix
+        self.namespace = namespace
+
+    def _r(self, repository: str) -> str:
+        return f"{self.namespace}/{repository}" if self.namespace else repository
 
     def __repr__(self) -> str:
         return f"RegistryClient({self.url!r})"
@@ -181,10 +188,14 @@ class RegistryClient:
             return bool(page)
 
         self._t._do_paginated_request(self._u("_catalog?n=1000"), callable=collect)
+        if self.namespace:
+            prefix = f"{self.namespace}/"
+            return [name.removeprefix(prefix) for name in names if name.startswith(prefix)]
         return names
 
     def tags(self, repository: str) -> list[str]:
         """The tags of ``repository`` (``GET /v2/<repo>/tags/list``); ``[]`` if the repository is unknown."""
+        repository = self._r(repository)
         try:
             return [str(t) for t in self._t.get_tags(f"{self._t.hostname}/{repository}")]
         except RegistryError as exc:
@@ -195,6 +206,7 @@ class RegistryClient:
     # -- manifests -------------------------------------------------------------------------------
     def manifest(self, repository: str, reference: str) -> Manifest:
         """Fetch a manifest by tag or digest; when fetched by digest, its bytes are checked against it."""
+        repository = self._r(repository)
         response = self._t.do_request(self._u(f"{repository}/manifests/{reference}"), "GET",
                                       headers={"Accept": ", ".join(MANIFEST_MEDIA_TYPES)})
         if response.status_code == 404:
@@ -215,16 +227,18 @@ class RegistryClient:
 
     def digest(self, repository: str, reference: str) -> str | None:
         """The digest of a manifest from a ``HEAD`` request (no body); ``None`` if it does not exist."""
+        name, repository = repository, self._r(repository)
         response = self._t.do_request(self._u(f"{repository}/manifests/{reference}"), "HEAD",
                                       headers={"Accept": ", ".join(MANIFEST_MEDIA_TYPES)})
         if response.status_code == 404:
             return None
         self._expect(response, f"HEAD manifest {repository}:{reference}")
         found = response.headers.get("Docker-Content-Digest")
-        return str(found) if found else self.manifest(repository, reference).digest
+        return str(found) if found else self.manifest(name, reference).digest
 
     def put_manifest(self, repository: str, reference: str, manifest: Manifest) -> str:
         """Upload ``manifest`` under tag (or digest) ``reference``: a retag without re-pushing layers."""
+        repository = self._r(repository)
         response = self._t.do_request(self._u(f"{repository}/manifests/{reference}"), "PUT", data=manifest.raw,
                                       headers={"Content-Type": manifest.media_type})
         if response.status_code == 400 and "BLOB_UNKNOWN" in response.text:
@@ -237,6 +251,7 @@ class RegistryClient:
 
     def delete_manifest(self, repository: str, digest: str) -> None:
         """Delete a manifest by digest (every tag pointing at it goes too). Blobs stay until garbage collection."""
+        repository = self._r(repository)
         if not digest.startswith("sha256:"):
             raise RegistryError(f"Manifests are deleted by digest, not by tag ({digest!r}).",
                                 hint="Resolve the tag first: client.delete_manifest(repo, client.digest(repo, tag)).")
@@ -252,6 +267,7 @@ class RegistryClient:
     # -- blobs -----------------------------------------------------------------------------------
     def blob_exists(self, repository: str, digest: str) -> bool:
         """``HEAD /v2/<repo>/blobs/<digest>``: is this layer or config stored (and linked to the repo)?"""
+        repository = self._r(repository)
         response = self._t.do_request(self._u(f"{repository}/blobs/{digest}"), "HEAD")
         if response.status_code == 404:
             return False
@@ -260,6 +276,7 @@ class RegistryClient:
 
     def blob(self, repository: str, digest: str) -> bytes:
         """Download a blob (a layer or a config) and check its bytes against ``digest``."""
+        repository = self._r(repository)
         response = self._t.do_request(self._u(f"{repository}/blobs/{digest}"), "GET")
         if response.status_code == 404:
             raise RegistryError(f"There is no blob {digest} in repository {repository!r} at {self.url}.", status=404)

@@ -2,7 +2,7 @@
 
 ``portside workshop up`` starts it in the background as ``python -m portside.room.server FOLDER``, where
 ``FOLDER`` is the room's state folder (its ``room.json``, signing key and password hashes). It serves
-TLS with the room's certificate when the room does, and stops on SIGTERM or SIGINT.
+TLS with the room's certificate when the room does, and stops on SIGTERM or SIGINT (cheroot's ``safe_start`` shuts down on either).
 """
 
 from __future__ import annotations
@@ -45,10 +45,9 @@ def main(argv: list[str] | None = None) -> None:
     server = build_server(Path(args[0]))
 
     def _stop(signum: int, frame: FrameType | None) -> None:
-        server.stop()
+        raise SystemExit(0)  # safe_start() stops the server cleanly on SystemExit and KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
     print(f"portside room token service on {server.bind_addr}", flush=True)
     server.safe_start()
 
