@@ -92,11 +92,13 @@ def teardown(slug: str, *, forget: bool = False) -> None:
     """
     state = LabState(slug)
     room = RoomLink.saved(state.registry)
-    if room is not None:  # the room is the instructor's: empty the lab's repositories in the learner's namespace
-        clear(LabContext.discover(catalog_lab(slug)), room)
-        if forget:
+    if room is not None:  # the room is the instructor's: only the learner's part of it is touched
+        if forget:  # leaving the room: what was pushed stays for the instructor's board (`workshop down` ends it)
+            remove_local_names(room.port, namespace=room.account, host=room.host)
+            credentials.forget(room.address)
             unlink(state)
-        else:
+        else:  # back to the start state: the lab's repositories in the learner's namespace are emptied
+            clear(LabContext.discover(catalog_lab(slug)), room)
             state.clear_workdir()
             state.forget_facts()
         return

@@ -9,7 +9,8 @@ namespace (:attr:`portside.oci.endpoint.Endpoint.namespace`): ``lab.ref("learner
 ``ROOM/learner-07/learner/hello:1.0`` and the checkers read ``learner-07/learner/hello``.
 
 The room is the instructor's: a reset empties only the lab's repositories in the learner's namespace,
-and closing the lab unlinks it. Each check is also reported to the room's token service
+and closing the lab leaves the room (its local names and saved login go; what was pushed stays for the
+instructor's board until ``portside workshop down``). Each check is also reported to the room's token service
 (``PUT /progress/SLUG``, with the learner's credentials), which is how the instructor's board knows who
 is stuck where and how many hints they used. The token service's address is the *realm* the room
 registry's own challenge names, so nothing but the registry's address needs to be typed in.

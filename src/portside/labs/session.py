@@ -187,10 +187,18 @@ class LabSession(AtEndpoint):
         return CheckReport(self.lab.slug, results, note=note)
 
     def close(self) -> None:
-        """Remove everything the lab made: registry, data, local tags, login, passwords. Progress is kept."""
+        """Remove everything the lab made: registry, data, local tags, login, passwords. Progress is kept.
+
+        In a workshop room: leave the room (local tags, login and the link go; what you pushed stays there).
+        """
+        room = self.room
         lifecycle.teardown(self.lab.slug, forget=True)
         lifecycle.remove_built_images(self.lab)
-        print(f"Lab {self.lab.slug} is closed: its registry, images and credentials are gone.")
+        if room is not None:
+            print(f"Lab {self.lab.slug} has left the room {room.address}: your local tags, login and the link are "
+                  "gone; what you pushed stays for the instructor's board.")
+        else:
+            print(f"Lab {self.lab.slug} is closed: its registry, images and credentials are gone.")
 
     def __enter__(self) -> LabSession:
         return self

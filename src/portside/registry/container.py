@@ -183,6 +183,10 @@ class Registry(AtEndpoint, DockerContainer):
         """PEM file of the throwaway CA that signed the registry's certificate (``tls=True``)."""
         return self._certs.ca_file if self._certs else None
 
+    def get_container_host_ip(self) -> str:
+        """Where testcontainers (the readiness wait) reaches the published port: the bind address off loopback."""
+        return self.bind if self.host != "localhost" else super().get_container_host_ip()
+
     def get_registry(self) -> str:
         """testcontainers' name for :attr:`address`."""
         return self.address

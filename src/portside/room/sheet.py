@@ -25,7 +25,8 @@ def _client_setup(room: Room) -> str:
     return (f"\nThe room serves TLS from the course CA. Trust it once (as root), for Docker Engine:\n"
             f"  mkdir -p /etc/docker/certs.d/{s.registry_address}\n"
             f"  cp ca.crt /etc/docker/certs.d/{s.registry_address}/ca.crt\n"
-            f"and for crane, cosign and other Go tools: export SSL_CERT_FILE=/path/to/ca.crt\n"
+            f"For crane, cosign and other Go tools: SSL_CERT_FILE=/path/to/ca.crt (it replaces the system's\n"
+            f"trust store for that command). For labs: portside lab start … --ca-file /path/to/ca.crt\n"
             f"(Docker Desktop: put ca.crt in ~/.docker/certs.d/{s.registry_address}/ and restart it.)\n")
 
 
@@ -42,9 +43,10 @@ def learner_text(room: Room, account: Account) -> str:
             f"{s.registry_address}/course/….\n\n"
             f"Log in (the password goes on standard input, never on the command line):\n"
             f"  docker login {s.registry_address} --username {account.name} --password-stdin < password.txt\n\n"
-            f"Run a lab against the room instead of your own registry:\n"
-            f"  export PORTSIDE_ROOM={s.registry_address} PORTSIDE_ROOM_USER={account.name}\n"
-            f"  portside lab reset 00-first-push --room {s.registry_address}\n"
+            f"Run a lab in the room instead of on a registry of its own (it asks for the password):\n"
+            f"  portside lab start 00-first-push --room {s.registry_address} --user {account.name}\n"
+            f"or in the lab's notebook: portside.labs.start('00-first-push', room='{s.registry_address}', "
+            f"user='{account.name}', password=...)\n"
             f"{_client_setup(room)}")
 
 
