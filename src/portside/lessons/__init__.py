@@ -1,2 +1,2 @@
-"""Layer 8, lessons: the demo apps and helpers particular lessons use (myapp, the Python demo app, tagging, quiz,
+"""Layer 9, lessons: the demo apps and helpers particular lessons use (myapp, the Python demo app, tagging, quiz,
 lesson 06's distribution helpers and its stand-in for Docker Hub's rate limits, lesson 07's team project)."""

@@ -1,4 +1,4 @@
-"""Layer 9, the pipeline: a release the way a team puts it in CI, as steps the harness and ``portside pipeline`` run.
+"""Layer 10, the pipeline: a release the way a team puts it in CI, as steps the harness and ``portside pipeline`` run.
 
 build → tag → scan → push → sign → verify → deploy, each a function that returns a typed
 :class:`StepResult`, each callable on its own (from Python: ``Pipeline.scan()``; from a CI job:

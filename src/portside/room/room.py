@@ -220,6 +220,19 @@ def current() -> Room:
     return Room(RoomSettings.load(path), path)
 
 
+def _own_address(host: str) -> None:
+    """Refuse a --listen address this machine does not have (binding would fail with a puzzling port error)."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind((host, 0))
+    except OSError as err:
+        raise RoomError(f"{host} is not an address of this machine ({err.strerror}), so the room cannot listen there.",
+                        hint="Use the machine's address on the room's network (`ip -brief address` lists them), "
+                             "or leave --listen out for loopback.") from None
+
+
 def _port(requested: int | None, host: str, what: str) -> int:
     if requested is None:
         port = free_port()
@@ -249,6 +262,7 @@ def up(learners: int, *, listen: str = "127.0.0.1", port: int | None = None, tok
     tls = listen not in _LOOPBACK
     host = "localhost" if listen in _LOOPBACK else listen
     bind = "127.0.0.1" if listen in _LOOPBACK else listen
+    _own_address(bind)
     container, volume = _names()
     settings = RoomSettings(learners=learners, listen=bind, host=host, registry_port=_port(port, bind, "registry"),
                             token_port=_port(token_port, bind, "token"), tls=tls, service=SERVICE, issuer=ISSUER,

@@ -1,4 +1,4 @@
-"""Layer 11, a workshop: what serves a room of learners on top of the labs.
+"""Layer 12, a workshop: what serves a room of learners on top of the labs.
 
 * :mod:`~portside.workshop.kit` — the offline kit: every course image (saved by digest), the tools, the Python
   wheels and the course itself in one folder with a manifest of hashes (``portside kit build|install``);
