@@ -41,7 +41,10 @@ def up(learners: int, listen: str, port: int | None, token_port: int | None, tok
         say(f"Seeded {len(pushed)} course image(s): {', '.join(pushed)}.")
     say(f"Credentials sheet (print it): {sheet / 'index.html'}; one file per learner beside it.")
     if room.settings.tls:
-        say(f"Learners trust the room's CA ({sheet / 'ca.crt'}): each learner's file says how.")
+        address = room.address
+        say(f"The room speaks TLS with its own CA, {sheet / 'ca.crt'}. Each learner trusts it once:\n"
+            f"  sudo mkdir -p /etc/docker/certs.d/{address} && sudo cp ca.crt /etc/docker/certs.d/{address}/\n"
+            f"  (Docker Desktop: ~/.docker/certs.d/{address}/ca.crt; Go tools: SSL_CERT_FILE=ca.crt)")
 
 
 @workshop.command("down")
