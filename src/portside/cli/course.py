@@ -94,10 +94,9 @@ def doctor() -> None:
 @click.option("--build-cache", is_flag=True, help="Also empty the engine's build cache (all of it).")
 def cleanup(images_too: bool, build_cache: bool) -> None:
     """Remove every container, network and volume the course created (and, if asked, its images)."""
+    from portside.room import room as rooms
     from portside.setup.cleanup import cleanup as run_cleanup
     from portside.setup.cleanup import prune_build_cache, remove_images
-
-    from portside.room import room as rooms
 
     room_parts = rooms.down()  # a workshop room's token service is a process: take the room down first
     if room_parts:

@@ -27,8 +27,8 @@ from portside.lessons import myapp
 from portside.oci import credentials
 from portside.registry.container import Registry, remove_local_names
 
-__all__ = ["LabRegistry", "ensure_running", "join_room", "provision", "remove_built_images", "remove_registry", "start_registry",
-           "teardown"]
+__all__ = ["LabRegistry", "ensure_running", "join_room", "provision", "remove_built_images", "remove_registry",
+           "start_registry", "teardown"]
 
 
 class LabRegistry(Registry):

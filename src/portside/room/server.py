@@ -2,7 +2,8 @@
 
 ``portside workshop up`` starts it in the background as ``python -m portside.room.server FOLDER``, where
 ``FOLDER`` is the room's state folder (its ``room.json``, signing key and password hashes). It serves
-TLS with the room's certificate when the room does, and stops on SIGTERM or SIGINT (cheroot's ``safe_start`` shuts down on either).
+TLS with the room's certificate when the room does, and stops on SIGTERM or SIGINT (cheroot's
+``safe_start`` shuts down on either).
 """
 
 from __future__ import annotations
