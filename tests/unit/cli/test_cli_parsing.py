@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from portside.cli import advisories, course, engine, images, labs, main, pipeline, scan, tools, verify
+from portside.cli import advisories, course, engine, images, kit, labs, main, pipeline, scan, tools, verify, workshop
 from portside.cli.main import cli
 from portside.errors import PortsideError, SetupError
 from portside.labs import all_labs
@@ -19,17 +19,18 @@ OWNERS = {
     "setup": course.setup, "start": course.start, "doctor": course.doctor, "cleanup": course.cleanup,
     "images": images.images, "tools": tools.tools, "lab": labs.lab, "labs": labs.labs_group,
     "progress": labs.progress, "scan": scan.scan, "verify": verify.verify, "advisories": advisories.advisories,
-    "engine": engine.engine, "pipeline": pipeline.pipeline,
+    "engine": engine.engine, "pipeline": pipeline.pipeline, "workshop": workshop.workshop, "kit": kit.kit,
 }
 
 SUBCOMMANDS = {
     "images": {"ensure", "status"},
     "tools": {"ensure", "status"},
-    "lab": {"check", "reset", "fast-forward", "close"},
+    "lab": {"start", "check", "reset", "fast-forward", "close"},
     "labs": {"list", "build"},
     "advisories": {"download", "list", "trivy-db", "publish"},
     "engine": {"start", "stop", "status"},
     "pipeline": {"run", "build", "tag", "scan", "push", "sign", "verify", "deploy", "cleanup"},
+    "workshop": {"up", "down", "status", "sheet"},
 }
 
 
