@@ -389,6 +389,12 @@ def status_error(response: requests.Response, url: str, *, what: str | None = No
     if response.status_code == 403:
         return RegistryAuthError(f"{url} denied {method} {path}: {detail}.", status=403,
                                  hint="This user may not do that here (check the registry's access rules).")
+    if response.status_code == 401 and 'error="insufficient_scope"' in response.headers.get("Www-Authenticate", ""):
+        return RegistryAuthError(
+            f"{url} denied {method} {path}: the token {'of ' + who + ' ' if who else ''}does not grant it "
+            "(401 insufficient_scope).", status=401,
+            hint="The token service gave a token without this action on this repository: the account may not do "
+                 "it there. In a workshop room, work under your own namespace (learner-NN/…).")
     if response.status_code == 401 and who is None:
         return RegistryAuthError(
             f"{url} requires a login ({method} {path} answered 401 Unauthorized).", status=401,

@@ -192,7 +192,18 @@ class Room:
 
     # -- the end -------------------------------------------------------------------------------------
     def down(self) -> list[str]:
-        """Remove the room: token service, registry, volume, local tags, saved logins, keys, accounts, sheet."""
+        """Remove the room: token service, registry, volume, local tags, saved logins, keys, accounts, sheet.
+
+        A ``Room`` kept from before a ``down`` and a new ``up`` refuses: the room up now is another one.
+        """
+        try:
+            now = RoomSettings.load(self.folder)
+        except RoomNotRunning:
+            now = self.settings
+        if now.started != self.settings.started:
+            raise RoomError("The room up in this namespace now is another one than this object's; nothing removed.",
+                            hint="Take the current room down with portside.room.room.down() or "
+                                 "`portside workshop down`.")
         removed = []
         if self._token_service_pid() is not None:
             self.stop_token_service()

@@ -8,6 +8,7 @@ TLS with the room's certificate when the room does, and stops on SIGTERM or SIGI
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         sys.exit("usage: python -m portside.room.server ROOM_FOLDER")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     server = build_server(Path(args[0]))
 
     def _stop(signum: int, frame: FrameType | None) -> None:

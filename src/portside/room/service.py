@@ -25,6 +25,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import logging
 import os
 import re
 import threading
@@ -42,6 +43,8 @@ from portside.room.tokens import SigningKey
 __all__ = ["TokenService", "TokenSettings"]
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+#: one line per token: who asked for which scopes and what they were granted (the token service's log)
+log = logging.getLogger("portside.room.tokens")
 _SLUG = re.compile(r"^[0-9]{2}-[a-z0-9-]+$")
 _MAX_BODY = 256 * 1024
 
@@ -158,6 +161,11 @@ class TokenService:
                                        issuer=self.settings.issuer, ttl=self.settings.ttl)
         with self._lock:
             self.issued += 1
+        granted = [", ".join(str(a) for a in item["actions"]) if isinstance(item["actions"], list) else ""
+                   for item in access]
+        log.info("token for %s: %s", account or "(anonymous)",
+                 "; ".join(f"{scope} granted {got or 'nothing'}" for scope, got in zip(scopes, granted, strict=True))
+                 or "no scope")
         issued_at = dt.datetime.fromtimestamp(claims["iat"], dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         body: dict[str, Any] = {"token": token, "access_token": token, "expires_in": self.settings.ttl,
                                 "issued_at": issued_at}
