@@ -17,6 +17,7 @@ from portside.labs import all_labs
 #: each command of the root group, and the module that owns it
 OWNERS = {
     "setup": course.setup, "start": course.start, "doctor": course.doctor, "cleanup": course.cleanup,
+    "reset": course.reset,
     "images": images.images, "tools": tools.tools, "lab": labs.lab, "labs": labs.labs_group,
     "progress": labs.progress, "scan": scan.scan, "verify": verify.verify, "advisories": advisories.advisories,
     "engine": engine.engine, "pipeline": pipeline.pipeline, "workshop": workshop.workshop, "kit": kit.kit,
@@ -31,6 +32,7 @@ SUBCOMMANDS = {
     "engine": {"start", "stop", "status"},
     "pipeline": {"run", "build", "tag", "scan", "push", "sign", "verify", "deploy", "cleanup"},
     "workshop": {"up", "down", "status", "sheet"},
+    "kit": {"build", "install", "seed"},
 }
 
 
