@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -26,7 +27,10 @@ def workshop() -> None:
 @click.option("--token-ttl", type=int, default=300, show_default=True, help="Seconds a token lives.")
 @click.option("--seed/--no-seed", default=True, show_default=True,
               help="Push the course images into the room under course/ so learners pull from it.")
-def up(learners: int, listen: str, port: int | None, token_port: int | None, token_ttl: int, seed: bool) -> None:
+@click.option("--kit", "kit_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Seed from this offline kit's images (portside kit build) instead of this engine's.")
+def up(learners: int, listen: str, port: int | None, token_port: int | None, token_ttl: int, seed: bool,
+       kit_dir: Path | None) -> None:
     """Start the room registry (token auth) and its token service; write the credentials sheet."""
     from portside.room import room as rooms
     from portside.room.sheet import write_sheet
@@ -34,7 +38,14 @@ def up(learners: int, listen: str, port: int | None, token_port: int | None, tok
     room = rooms.up(learners, listen=listen, port=port, token_port=token_port, ttl=token_ttl)
     sheet = write_sheet(room)
     say(f"The room is up: registry {room.address}, token service {room.token_url}, {learners} learners.")
-    if seed:
+    if seed and kit_dir is not None:
+        from portside.room.policy import INSTRUCTOR
+        from portside.workshop.kit.seed import seed as seed_from_kit
+
+        refs = seed_from_kit(kit_dir, room.endpoint_for(INSTRUCTOR), say=say)
+        names = [ref.split("/", 1)[1].split("@")[0] for ref in refs]  # course/NAME:TAG
+        say(f"Seeded {len(refs)} image(s) from the kit: {', '.join(names)}.")
+    elif seed:
         from portside.room.seed import seed_course_images
 
         pushed = seed_course_images(room)

@@ -214,3 +214,24 @@ def test_seed_pushes_the_kits_images_under_course(kit: Kit) -> None:
             assert api.digest(repository, tag) == ref.rsplit("@", 1)[1]
             if uses_containerd_store() and entry.store == "containerd":
                 assert ref.endswith("@" + entry.id)   # the registry holds the kit's manifest, byte for byte
+
+
+def test_a_room_started_with_the_kit_holds_its_images(kit: Kit) -> None:
+    """``portside workshop up --kit KIT``: the room's ``course/…`` comes from the kit, through the token service."""
+    from click.testing import CliRunner
+
+    from portside.cli.main import cli
+    from portside.room import room as rooms
+
+    runner = CliRunner()
+    started = runner.invoke(cli, ["workshop", "up", "--learners", "1", "--kit", str(kit.path)])
+    try:
+        assert started.exit_code == 0, started.output
+        assert f"Seeded {len(kit.result.manifest.images)} image(s) from the kit" in started.output
+        room = rooms.current()
+        learner = room.endpoint_for("learner-01").client()
+        for entry in kit.result.manifest.images:
+            repository, tag = seeded_repository(entry.name)
+            assert learner.digest(repository, tag) is not None  # a learner pulls it from the room
+    finally:
+        runner.invoke(cli, ["workshop", "down"])
