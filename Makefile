@@ -4,7 +4,9 @@
 #                    current engine, then the compatibility run on Debian 12's Engine 20.10 (scripts/test-compat.sh)
 #   make test-compat only the compatibility run
 #   make test-unit   only the unit tier (tests/unit): no engine, no images, a few seconds
-.PHONY: setup start test test-unit test-compat doctor cleanup bench
+#   make test-browser only the browser test (tests/browser, also part of `make test`): JupyterLab in Debian's
+#                    Chromium through Playwright, lesson 00 and lab 00 run from the Run menu; about a minute
+.PHONY: setup start test test-unit test-browser test-compat doctor cleanup bench
 
 VENV ?= .venv
 # Test processes for `make test` (pytest-xdist). The suite mostly waits on the engine, registries and tools,
@@ -32,6 +34,12 @@ test-unit:
 	scripts/setup.sh --venv-only
 	@$(VENV)/bin/python -m pytest tests/unit $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo 'make test-unit: pytest collected no tests, which counts as a failure.' >&2; exit 1; fi; exit $$rc
+
+test-browser: setup
+	scripts/test-deps.sh
+	@$(VENV)/bin/python -m pytest tests/browser $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo 'make test-browser: pytest collected no tests, which counts as a failure.' >&2; exit 1; fi; \
+	echo 'make test-browser: screenshots in test-artifacts/browser/'; exit $$rc
 
 doctor:
 	$(VENV)/bin/portside doctor

@@ -18,6 +18,7 @@ SCRIPTS = [
     ["trivydb.py"],
     ["lessons.py"],
     ["engines.py"],
+    ["workshop_load.py"],
 ]
 #: scan.py times syft itself, step by step: with the SBOM cache on, every round after the first would be a hit
 ENV = {"scan.py": {"PORTSIDE_SBOM_CACHE": "0"}}

@@ -32,6 +32,7 @@ status code and the engine's explanation:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -223,17 +224,22 @@ class RoomNotRunning(RoomError):
 # -- the Docker engine ----------------------------------------------------------------------------------
 #: what an engine error means, read from its status code and its own words (see :func:`engine_case`)
 EngineCase = Literal["port-in-use", "conflict", "unauthorized", "plain-http", "unreachable", "no-local-image",
-                     "not-found", "other"]
+                     "not-found", "token-service", "upload-lost", "other"]
 
 _ENGINE_WORDS: tuple[tuple[EngineCase, tuple[str, ...]], ...] = (
     ("port-in-use", ("address already in use", "port is already allocated")),
     ("unauthorized", ("unauthorized", "authentication required", "no basic auth credentials", "denied",
-                      "access to the resource is denied", "incorrect username or password")),
+                      "access to the resource is denied", "incorrect username or password",
+                      "wrong user name or password")),  # the last: a workshop room's token service
     ("plain-http", ("server gave http response to https client",)),
     ("unreachable", ("connection refused", "no such host", "i/o timeout")),
     ("no-local-image", ("does not exist locally", "no such image")),
     ("not-found", ("manifest unknown", "not found")),
+    ("upload-lost", ("blob upload invalid", "blob upload unknown")),
 )
+#: the engine could not fetch a token (it names the realm it tried) because nothing answered there
+_TOKEN_FETCH = ("failed to fetch oauth token", "failed to fetch anonymous token", "failed to authorize")
+_REALM = re.compile(r'(?:Post|Get) "(?P<url>https?://[^"?]+)')
 
 _PLAIN_HTTP_HINT = ("The engine only uses plain HTTP for 'insecure registries': loopback (localhost, 127.0.0.0/8) "
                     "and those listed under insecure-registries in daemon.json. Use localhost:PORT, not another "
@@ -258,6 +264,8 @@ def engine_case(error: BaseException | str) -> EngineCase:
     lower = engine_detail(error).lower()
     if any(s in lower for s in _ENGINE_WORDS[0][1]):
         return "port-in-use"
+    if any(s in lower for s in _TOKEN_FETCH) and any(s in lower for s in _ENGINE_WORDS[3][1]):
+        return "token-service"
     if status == 409:
         return "conflict"
     if status == 401:
@@ -291,6 +299,20 @@ def engine_error(error: BaseException | str, action: str, target: str, *, regist
     if case == "conflict":
         return EngineError(f"{action} {target} failed: {detail}", status=409,
                            hint="Choose another name, or remove the old one (`portside cleanup`).")
+    if case == "token-service":
+        found = _REALM.search(detail)
+        realm = found["url"] if found else "its token service"
+        return RegistryAuthError(
+            f"{action} {target} failed: the registry answered, but the token service it sends you to ({realm}) "
+            f"did not, so no token could be fetched ({detail}).", status=401,
+            hint="Nothing was pushed. In a workshop room the token service is the instructor's: tell them "
+                 "(`portside workshop status` shows it); a client that still holds a token keeps working.")
+    if case == "upload-lost":
+        return RegistryError(
+            f"{action} {target} failed: the registry dropped the upload part-way ({detail}).",
+            hint="It may have restarted or run out of storage space; nothing half-written is tagged. Push again; "
+                 "if it fails the same way, the registry's storage may be full (in a workshop room, tell the "
+                 "instructor).")
     if case == "unauthorized" and "insufficient_scope" in detail.lower():
         return RegistryAuthError(
             f"{action} {target} denied: you are logged in, but your account may not do this there ({detail}).",
@@ -338,8 +360,25 @@ def registry_error_text(response: requests.Response) -> str:
         errors = response.json().get("errors") or []
     except (ValueError, AttributeError):
         return response.reason or ""
-    parts = [f"{e.get('code', '')}: {e.get('message', '')}".strip(": ") for e in errors if isinstance(e, dict)]
+    parts = []
+    for e in errors:
+        if isinstance(e, dict):
+            text = f"{e.get('code', '')}: {e.get('message', '')}".strip(": ")
+            cause = _cause(e.get("detail"))
+            parts.append(f"{text} ({cause})" if cause and cause not in text else text)
     return "; ".join(dict.fromkeys(parts)) or response.reason or ""
+
+
+def _cause(detail: object) -> str:
+    """registry:2's ``detail``: a sentence, or a storage driver's error whose ``Enclosed.Err`` is an errno."""
+    import os
+
+    if isinstance(detail, str):
+        return detail
+    enclosed = detail.get("Enclosed") if isinstance(detail, dict) else None
+    if isinstance(enclosed, dict) and isinstance(enclosed.get("Err"), int):
+        return f"{enclosed.get('Op', 'io')} {enclosed.get('Path', '')}: {os.strerror(enclosed['Err']).lower()}"
+    return ""
 
 
 def _ssl_reason(error: BaseException) -> str:
@@ -348,6 +387,16 @@ def _ssl_reason(error: BaseException) -> str:
         if marker in text:
             text = text.split(marker, 1)[1]
     return text.split(" (_ssl.c")[0].strip("\"')( ") or "TLS handshake failed"
+
+
+def _broke_off(error: BaseException) -> bool:
+    """The connection was made, then lost before the answer (reset, closed, a broken pipe): not refused."""
+    import urllib3
+
+    reason = error.args[0] if error.args else None
+    if isinstance(reason, urllib3.exceptions.MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, urllib3.exceptions.ProtocolError)
 
 
 def http_error(error: requests.RequestException, url: str, *, method: str = "GET", path: str = "",
@@ -367,6 +416,11 @@ def http_error(error: requests.RequestException, url: str, *, method: str = "GET
             hint = f"The CA file {ca_file} did not vouch for this server: is it the registry's own CA?"
         return RegistryError(f"The TLS certificate of {url} could not be verified ({_ssl_reason(error)}).",
                              hint=hint)
+    if isinstance(error, requests.exceptions.ConnectionError) and _broke_off(error):
+        return RegistryError(f"{method} {path} at {url} broke off: the registry closed the connection before it "
+                             "answered (it may have restarted).",
+                             hint="Try again. An upload that broke off is never visible as a tag; layers that were "
+                                  "complete are kept, so the retry skips them.")
     if isinstance(error, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
         what = "timed out" if isinstance(error, requests.exceptions.Timeout) else "connection refused"
         return RegistryUnreachable(f"Nothing answered at {url} ({what}).")
@@ -389,6 +443,13 @@ def status_error(response: requests.Response, url: str, *, what: str | None = No
     if response.status_code == 403:
         return RegistryAuthError(f"{url} denied {method} {path}: {detail}.", status=403,
                                  hint="This user may not do that here (check the registry's access rules).")
+    if response.status_code >= 500 and "no space left on device" in detail.lower():
+        return RegistryError(
+            f"{url} is out of storage space: {what or f'{method} {path}'} failed (no space left on device).",
+            status=response.status_code,
+            hint="Nothing half-written is tagged, but a failed upload's bytes stay until they are removed, so every "
+                 "push fails until space is freed: delete unused images and garbage-collect, remove unfinished "
+                 "uploads (a workshop room: `portside workshop purge-uploads`), or give the registry more storage.")
     if response.status_code == 401 and 'error="insufficient_scope"' in response.headers.get("Www-Authenticate", ""):
         return RegistryAuthError(
             f"{url} denied {method} {path}: the token {'of ' + who + ' ' if who else ''}does not grant it "

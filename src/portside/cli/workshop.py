@@ -83,8 +83,11 @@ def status(fmt: str, labs: tuple[str, ...]) -> None:
     elif fmt == "csv":
         click.echo(result.as_csv(), nl=False)
     else:
+        stored = f", {health.stored / 1e6:.0f} MB stored" if health.stored is not None else ""
+        uploads = (f", {health.uploads} unfinished upload(s) (`portside workshop purge-uploads` when the room is "
+                   "quiet, if pushes fail for lack of space)") if health.uploads else ""
         say(f"Room {room.address}: registry {health.registry}, token service {health.tokens}, "
-            f"{health.issued} tokens issued.")
+            f"{health.issued} tokens issued{stored}{uploads}.")
         console.print(str(result), markup=False)
     sys.exit(0 if health.healthy else 1)
 
@@ -97,3 +100,12 @@ def sheet() -> None:
 
     folder = write_sheet(rooms.current())
     say(f"Credentials sheet: {folder / 'index.html'}; one file per learner beside it.")
+
+
+@workshop.command("purge-uploads")
+def purge_uploads() -> None:
+    """Remove the room registry's unfinished uploads (after a full disk; an upload in flight fails and is retried)."""
+    from portside.room import room as rooms
+
+    removed = rooms.current().purge_uploads()
+    say(f"Removed {removed} unfinished upload(s)." if removed else "No unfinished uploads.")

@@ -125,8 +125,11 @@ class _Transport(oras.provider.Registry):  # type: ignore[misc]  # oras ships no
                 try:
                     new_headers, changed = self.auth.authenticate_request(response, headers, refresh=True)
                 except requests.exceptions.RequestException:
-                    raise RegistryAuthError(f"The token service that {self.url} named did not answer "
-                                            f"({challenge}).", status=401) from None
+                    raise RegistryAuthError(f"The registry at {self.url} answered, but the token service it sends "
+                                            f"clients to did not ({challenge}).", status=401,
+                                            hint="The password is not the problem. In a workshop room the token "
+                                                 "service is the instructor's: tell them (`portside workshop "
+                                                 "status` shows it).") from None
                 if changed:
                     response = self._send(method, url, headers=new_headers, data=data, json=json, stream=stream)
         if response.status_code in (401, 403):

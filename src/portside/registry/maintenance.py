@@ -9,11 +9,12 @@ from __future__ import annotations
 from testcontainers.core.waiting_utils import WaitStrategy, WaitStrategyTarget
 
 from portside.errors import RegistryError
-from portside.registry.layout import CONFIG_PATH, DATA_PATH
+from portside.registry.layout import CONFIG_PATH, DATA_PATH, STORE
 from portside.registry.logs import readable_log
 from portside.registry.readiness import wait_ready
 
-__all__ = ["NOTHING_TO_COLLECT", "disk_usage", "garbage_collect", "run_in"]
+__all__ = ["NOTHING_TO_COLLECT", "UPLOADS", "disk_usage", "garbage_collect", "purge_uploads", "run_in",
+           "unfinished_uploads"]
 
 #: what :func:`garbage_collect` reports for a registry that has stored nothing yet
 NOTHING_TO_COLLECT = "Nothing to collect: the registry has not stored any repository yet.\n"
@@ -60,3 +61,27 @@ def disk_usage(target: WaitStrategyTarget) -> int:
     """Bytes stored under ``/var/lib/registry`` (apparent size, measured with ``du`` in the container)."""
     output = run_in(target, ["busybox", "du", "-s", "-b", DATA_PATH], "du")
     return int(output.split()[0])
+
+
+#: where registry:2 keeps the uploads in progress (one ``_uploads/<id>`` folder each, under the repository)
+UPLOADS = f"{STORE}/repositories"
+
+
+def unfinished_uploads(target: WaitStrategyTarget) -> list[str]:
+    """The folders of unfinished uploads in the registry (what its purger removes only after 168 h)."""
+    script = f'[ -d {UPLOADS} ] || exit 0; busybox find {UPLOADS} -type d -path "*/_uploads/*" -prune'
+    output = run_in(target, ["busybox", "sh", "-c", script], "find")  # an empty registry has no such folder
+    return [line.strip() for line in output.splitlines() if line.strip().startswith(UPLOADS)]
+
+
+def purge_uploads(target: WaitStrategyTarget) -> int:
+    """Remove every unfinished upload (an upload in flight goes too: its client fails and retries). Returns how many.
+
+    A push that failed for lack of space leaves its bytes in an upload folder that no client can cancel;
+    registry:2's own purger removes them only after a week (``storage.maintenance.uploadpurging``, 168 h).
+    """
+    folders = unfinished_uploads(target)
+    if folders:
+        run_in(target, ["busybox", "rm", "-rf", *folders], "rm")
+    return len(folders)
+

@@ -36,9 +36,11 @@ from portside.errors import PortInUse, RoomError, RoomNotRunning
 from portside.oci import credentials
 from portside.oci.endpoint import Endpoint
 from portside.oci.tls import make_certificates
+from portside.registry import maintenance
 from portside.registry.container import Registry
 from portside.registry.local_images import remove_local_names
 from portside.registry.ports import free_port, port_is_free
+from portside.registry.readiness import ContainerTarget
 from portside.registry.token_auth import TokenAuth
 from portside.room.accounts import Account, Accounts, make_accounts
 from portside.room.settings import RoomSettings
@@ -70,6 +72,8 @@ class RoomStatus:
     registry: str  #: "running", "stopped" or "gone"
     tokens: str  #: "answering", or what went wrong
     issued: int  #: tokens the service has handed out since it started
+    stored: int | None = None  #: bytes under the registry's storage (None when it is not running)
+    uploads: int = 0  #: unfinished uploads (a failed push on a full disk leaves one behind)
 
     @property
     def healthy(self) -> bool:
@@ -131,7 +135,18 @@ class Room:
         container = self._container()
         registry = "gone" if container is None else ("running" if container.status == "running" else "stopped")
         tokens, issued = self.token_service_health()
-        return RoomStatus(registry, tokens, issued)
+        stored, uploads = None, 0
+        if container is not None and registry == "running":
+            target = ContainerTarget(container)
+            stored, uploads = maintenance.disk_usage(target), len(maintenance.unfinished_uploads(target))
+        return RoomStatus(registry, tokens, issued, stored, uploads)
+
+    def purge_uploads(self) -> int:
+        """Remove the registry's unfinished uploads (on a quiet room: one in flight goes too). Returns how many."""
+        container = self._container()
+        if container is None:
+            raise RoomNotRunning("The room's registry container is gone.")
+        return maintenance.purge_uploads(ContainerTarget(container))
 
     # -- the token service process -------------------------------------------------------------------
     def _start_token_service(self) -> None:
@@ -177,6 +192,11 @@ class Room:
             time.sleep(0.05)
         if self._token_service_pid() is not None:
             os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and self._token_service_pid() is not None:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)
+                time.sleep(0.05)
 
     def start_token_service(self) -> None:
         """Start the token service again (after :meth:`stop_token_service`)."""
@@ -286,11 +306,10 @@ def up(learners: int, *, listen: str = "127.0.0.1", port: int | None = None, tok
         # on a LAN address both servers speak TLS, with one certificate from a course CA kept with the room
         certs = make_certificates(path / "tls", extra_names=[host]) if tls else None
         settings.save(path)
-        if storage_mb is not None:
-            docker_client().volumes.create(volume, driver="local", labels={**course_labels("registry-data"),
-                                                                           ROOM_LABEL: "room"},
-                                           driver_opts={"type": "tmpfs", "device": "tmpfs",
-                                                        "o": f"size={storage_mb}m"})
+        # the data volume is the room's (labelled as such); a size cap puts it on a tmpfs of that size
+        tmpfs = {"type": "tmpfs", "device": "tmpfs", "o": f"size={storage_mb}m"} if storage_mb is not None else None
+        docker_client().volumes.create(volume, driver="local", driver_opts=tmpfs,
+                                       labels={**course_labels("registry-data"), ROOM_LABEL: "room"})
         room._start_token_service()
         registry = Registry(token=TokenAuth(settings.realm, SERVICE, ISSUER, key.ca_file), port=settings.registry_port,
                             name=container, volume=volume, image=image, bind=bind, certificates=certs,

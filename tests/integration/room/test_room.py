@@ -33,7 +33,7 @@ def challenge(url: str) -> dict[str, str]:
     assert response.status_code == 401
     header = response.headers["Www-Authenticate"]
     assert header.startswith("Bearer ")
-    return dict(requests.utils.parse_dict_header(header[len("Bearer "):]))
+    return dict(requests.utils.parse_dict_header(header[len("Bearer "):]))  # type: ignore[no-untyped-call]
 
 
 def test_the_registry_sends_clients_to_the_token_service(room: rooms.Room) -> None:

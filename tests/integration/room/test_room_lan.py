@@ -51,6 +51,7 @@ def test_both_servers_speak_tls_with_the_room_ca(room: rooms.Room) -> None:
 
 def test_crane_pushes_through_the_token_dance_over_tls(room: rooms.Room, tmp_path: Path) -> None:
     crane = install.path("crane")
+    assert room.ca_file is not None
     env = {"SSL_CERT_FILE": str(bundle(room.ca_file)), "DOCKER_CONFIG": str(tmp_path), "PATH": "/usr/bin:/bin"}
     me = room.endpoint_for("learner-01")
     subprocess.run([str(crane), "auth", "login", room.address, "-u", "learner-01", "--password-stdin"],

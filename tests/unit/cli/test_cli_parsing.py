@@ -31,7 +31,7 @@ SUBCOMMANDS = {
     "advisories": {"download", "list", "trivy-db", "publish"},
     "engine": {"start", "stop", "status"},
     "pipeline": {"run", "build", "tag", "scan", "push", "sign", "verify", "deploy", "cleanup"},
-    "workshop": {"up", "down", "status", "sheet"},
+    "workshop": {"up", "down", "status", "sheet", "purge-uploads"},
     "kit": {"build", "install", "seed"},
 }
 
