@@ -1,4 +1,4 @@
-"""The course's own commands: ``portside setup``, ``start``, ``doctor`` and ``cleanup``."""
+"""The course's own commands: ``portside setup``, ``start``, ``doctor``, ``cleanup`` and ``reset``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rich.table import Table
 from portside.cli.common import console, say
 from portside.errors import PortsideError, SetupError
 
-__all__ = ["cleanup", "doctor", "setup", "start"]
+__all__ = ["cleanup", "doctor", "reset", "setup", "start"]
 
 
 @click.command()
@@ -110,3 +110,51 @@ def cleanup(images_too: bool, build_cache: bool) -> None:
             + (f"; kept {len(kept)}: {'; '.join(kept)}" if kept else "."))
     if build_cache:
         say(f"Emptied the engine's build cache ({prune_build_cache() / 1e6:.0f} MB freed).")
+
+
+@click.command()
+@click.option("--progress", "progress_too", is_flag=True, help="Also forget your lab progress (kept otherwise).")
+def reset(progress_too: bool) -> None:
+    """Back to a clean course state: remove what the lessons and labs made, keep what `make setup` made.
+
+    Takes a workshop room down, closes every lab (its registry, local tags, saved login, passwords and work
+    folder), then removes the course's containers, networks, volumes and built images, the local names and
+    saved logins of course registries. Course images, tools, wheels and the engine stay; so does anything
+    without the course's label, and your ~/.docker. Only this run's namespace (PORTSIDE_NAMESPACE) is touched.
+    Safe to run twice.
+    """
+    from portside.labs import catalog, lifecycle
+    from portside.labs.context import LabState
+    from portside.labs.progress import Progress
+    from portside.room import room as rooms
+    from portside.setup.reset import reset as run_reset
+
+    # The layers above setup first: a room's token service is a process, and a lab's state folder knows
+    # where its registry was (a workshop room included), which its registry's label alone does not.
+    room_parts = rooms.down()
+    if room_parts:
+        click.echo("Took the workshop room down: " + ", ".join(room_parts) + ".")
+    closed = []
+    for lab in catalog.all_labs():
+        if LabState(lab.slug).folder.exists():
+            lifecycle.teardown(lab.slug, forget=True)
+            lifecycle.remove_built_images(lab)
+            closed.append(lab.slug)
+    if closed:
+        click.echo(f"Closed {len(closed)} lab{'s' if len(closed) != 1 else ''} (registry, local tags, saved login, "
+                   f"passwords, work folder): {', '.join(closed)}.")
+    done = run_reset()
+    for line in done.lines():
+        click.echo(line)
+    if not (room_parts or closed or done):
+        click.echo("Nothing to reset: no workshop room, lab, course container, network, volume or built image, "
+                   "and no saved login for a course registry.")
+    for line in done.kept_lines():
+        click.echo(line)
+    progress = Progress()
+    if progress_too:
+        had = progress.path.is_file()
+        progress.path.unlink(missing_ok=True)
+        click.echo(f"Removed your lab progress ({progress.path})." if had else "No lab progress to remove.")
+    elif progress.path.is_file():
+        click.echo("Kept your lab progress (`portside reset --progress` removes it too).")

@@ -3,7 +3,7 @@
 ======================  ==========================================================
 module                  commands
 ======================  ==========================================================
-:mod:`.course`          ``setup``, ``start``, ``doctor``, ``cleanup``
+:mod:`.course`          ``setup``, ``start``, ``doctor``, ``cleanup``, ``reset``
 :mod:`.images`          ``images ensure|status``
 :mod:`.tools`           ``tools ensure|status``
 :mod:`.labs`            ``lab start|check|reset|fast-forward|close``, ``labs list|build``, ``progress``
@@ -36,7 +36,7 @@ def cli() -> None:
     """Portside: a hands-on course on container registries and image distribution."""
 
 
-for _command in (course.setup, course.start, course.doctor, course.cleanup, images.images, tools.tools,
+for _command in (course.setup, course.start, course.doctor, course.cleanup, course.reset, images.images, tools.tools,
                  labs.lab, labs.labs_group, labs.progress, scan.scan, verify.verify, advisories.advisories,
                  engine.engine, pipeline.pipeline, workshop.workshop, kit.kit):
     cli.add_command(_command)

@@ -271,8 +271,9 @@ def _port(requested: int | None, host: str, what: str) -> int:
             port = free_port()
         return port
     if not port_is_free(requested, host):
+        option = "--port" if what == "registry" else "--token-port"
         raise PortInUse(f"Port {requested} on {host} is taken; the room's {what} cannot listen there.",
-                        hint=f"Choose another --{what.replace(' ', '-')}-port, or leave it out.")
+                        hint=f"Choose another {option}, or leave it out.")
     return requested
 
 
