@@ -34,3 +34,18 @@ def images_status() -> None:
     found = status()
     click.echo(format_table(found))
     sys.exit(1 if any(image.state == "missing" for image in found) else 0)
+
+
+@images.command("course")
+@click.option("--offline", is_flag=True, default=None,
+              help="Take the Python wheels from the state folder's cache only.")
+@click.option("--repin", is_flag=True,
+              help="Build on this engine's base image by its own digest if it is not the pinned one.")
+def images_course(offline: bool | None, repin: bool) -> None:
+    """Build the course image: JupyterLab, the course and its tools, for a Docker engine outside the container."""
+    from portside.setup.course_image import build, engine_socket
+
+    built = build(offline=offline, repin=repin, say=say)
+    sock = engine_socket()
+    say(f"Run it: docker run --rm --network host -v {sock.path}:/var/run/docker.sock --group-add {sock.gid} "
+        f"{built.tag}")

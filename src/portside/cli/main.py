@@ -4,7 +4,7 @@
 module                  commands
 ======================  ==========================================================
 :mod:`.course`          ``setup``, ``start``, ``doctor``, ``cleanup``, ``reset``
-:mod:`.images`          ``images ensure|status``
+:mod:`.images`          ``images ensure|status|course``
 :mod:`.tools`           ``tools ensure|status``
 :mod:`.labs`            ``lab start|check|reset|fast-forward|close``, ``labs list|build``, ``progress``
 :mod:`.scan`            ``scan``

@@ -24,7 +24,7 @@ OWNERS = {
 }
 
 SUBCOMMANDS = {
-    "images": {"ensure", "status"},
+    "images": {"ensure", "status", "course"},
     "tools": {"ensure", "status"},
     "lab": {"start", "check", "reset", "fast-forward", "close"},
     "labs": {"list", "build"},
