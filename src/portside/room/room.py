@@ -32,7 +32,7 @@ import requests
 from portside.base.labels import course_labels
 from portside.base.paths import namespace, run_dir
 from portside.engine.daemon import client as docker_client
-from portside.errors import PortInUse, RoomError, RoomNotRunning
+from portside.errors import PortInUse, RegistryError, RoomError, RoomNotRunning
 from portside.oci import credentials
 from portside.oci.endpoint import Endpoint
 from portside.oci.tls import make_certificates
@@ -138,7 +138,10 @@ class Room:
         stored, uploads = None, 0
         if container is not None and registry == "running":
             target = ContainerTarget(container)
-            stored, uploads = maintenance.disk_usage(target), len(maintenance.unfinished_uploads(target))
+            try:  # a status read: a registry busy rewriting its files is no reason to fail it
+                stored, uploads = maintenance.disk_usage(target), len(maintenance.unfinished_uploads(target))
+            except RegistryError:
+                stored, uploads = None, 0
         return RoomStatus(registry, tokens, issued, stored, uploads)
 
     def purge_uploads(self) -> int:
