@@ -76,7 +76,10 @@ def client() -> docker.DockerClient:
         link_buildx()  # `docker buildx …` under the course's DOCKER_CONFIG (see engine.provided)
         link_cli()
         return cli
-    raise EngineUnavailable(f"No Docker engine answered at {', '.join(tried)}.")
+    from portside.base.hosting import BINDER_HINT, on_binder
+
+    raise EngineUnavailable(f"No Docker engine answered at {', '.join(tried)}.",
+                            hint=BINDER_HINT if on_binder() else None)
 
 
 def image_names() -> set[str]:
