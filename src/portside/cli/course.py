@@ -63,6 +63,9 @@ def start(port: int) -> None:
     jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or shutil.which("jupyter")
     if jupyter is None:
         raise SetupError("JupyterLab is not installed in this environment.", hint="Run `make setup` first.")
+    from portside.base.jupyterlab import quiet_news
+
+    quiet_news()  # no first-run toast asking about Jupyter's news over the lesson (a room has no internet anyway)
     argv = [jupyter, "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
             f"--ServerApp.root_dir={root}", "--ServerApp.default_url=/lab/tree/notebooks/00-setup.ipynb"]
     if os.geteuid() == 0:

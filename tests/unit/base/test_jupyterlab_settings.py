@@ -1,0 +1,25 @@
+"""The environment's JupyterLab overrides answer the news question, and keep what was there."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from portside.base.jupyterlab import NOTIFICATION, quiet_news
+
+
+def test_a_new_environment_gets_the_setting(tmp_path: Path) -> None:
+    path = quiet_news(tmp_path)
+    assert path == tmp_path / "share/jupyter/lab/settings/overrides.json"
+    assert json.loads(path.read_text())[NOTIFICATION] == {"fetchNews": "false", "checkForUpdates": False}
+
+
+def test_other_overrides_and_an_explicit_choice_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "share/jupyter/lab/settings/overrides.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"},
+                                NOTIFICATION: {"fetchNews": "true"}}))
+    quiet_news(tmp_path)
+    settings = json.loads(path.read_text())
+    assert settings["@jupyterlab/apputils-extension:themes"] == {"theme": "JupyterLab Dark"}
+    assert settings[NOTIFICATION] == {"fetchNews": "true", "checkForUpdates": False}  # the owner's choice stands
