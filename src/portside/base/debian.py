@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +42,9 @@ from portside.base.paths import state_dir
 from portside.base.proc import run
 from portside.errors import SetupError, UsageError
 
-__all__ = ["ROLLING_SUITES", "AptSource", "DebRecord", "architecture_options", "deb_architecture", "download",
-           "extract", "host_sources", "index_record", "is_rolling", "mirror_for", "pick_debs", "suite_sources_line"]
+__all__ = ["ROLLING_SUITES", "AptSource", "DebRecord", "apt_options", "architecture_options", "deb_architecture",
+           "download", "extract", "host_sources", "index_record", "is_rolling", "mirror_for", "pick_debs",
+           "suite_sources_line"]
 
 _KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
 _LISTS_MAX_AGE = 24 * 3600
@@ -225,6 +227,27 @@ def _update(suite: str, options: list[str], arch: str | None = None) -> None:
     stamp.touch()
 
 
+def apt_options(suite: str, *, arch: str | None = None, places: Mapping[str, str | Path] | None = None) -> list[str]:
+    """The ``apt-get`` options of the course's private apt state for ``suite``, its signed indexes fresh.
+
+    The state is this module's (see its docstring): the sources of ``suite`` alone, signed suites and
+    authenticated packages only, ``arch``'s packages when given; its indexes are updated (``apt-get update``)
+    when they are more than a day old. Pass the options to every ``apt-get`` run on that state.
+
+    ``places`` moves apt's ``Dir::`` items, ``{"Dir::State::status": FILE}`` to plan against another
+    system's package database or ``{"Dir::Cache::archives": FOLDER}`` to download into a folder of the
+    caller's; only ``Dir::`` items, so that no caller can loosen the signature and hash checks.
+    """
+    others = [key for key in places or {} if not key.startswith("Dir::")]
+    if others:
+        raise UsageError(f"apt_options moves only apt's Dir:: items, not {', '.join(others)}.",
+                         hint="The private state's other settings (its signature checks) are fixed.")
+    options = _apt_options(suite, arch)
+    options += [part for key, value in (places or {}).items() for part in ("-o", f"{key}={value}")]
+    _update(suite, options, arch)
+    return options
+
+
 def download(packages: list[str], *, suite: str, dest: Path, arch: str | None = None) -> list[Path]:
     """Download ``.deb`` files of ``packages`` from Debian ``suite`` into ``dest`` (cached).
 
@@ -235,9 +258,8 @@ def download(packages: list[str], *, suite: str, dest: Path, arch: str | None = 
     if shutil.which("apt-get") is None:
         raise SetupError("apt-get is not available, so Debian packages cannot be fetched on this machine.",
                          hint="Run the course on Debian 12 or newer, or pull the official images/tools instead.")
-    options = _apt_options(suite, arch)
+    options = apt_options(suite, arch=arch)
     dest.mkdir(parents=True, exist_ok=True)
-    _update(suite, options, arch)
     have = pick_debs(list(dest.glob("*.deb")), arch=arch)
     missing = [name for name in packages if name not in have]
     if missing:
@@ -272,8 +294,7 @@ def index_record(package: str, *, suite: str) -> DebRecord:
     if shutil.which("apt-get") is None:
         raise SetupError("apt-get is not available, so Debian packages cannot be fetched on this machine.",
                          hint="Run the course on Debian 12 or newer, or pull the official images/tools instead.")
-    options = _apt_options(suite)
-    _update(suite, options)
+    options = apt_options(suite)
     result = run(["apt-get", *options, "download", "--print-uris", package], timeout=120,
                  what=f"apt-get download --print-uris {package} ({suite})")
     for line in result.stdout.splitlines():

@@ -19,8 +19,11 @@ NOTIFICATION = "@jupyterlab/apputils-extension:notification"
 _QUIET = {"fetchNews": "false", "checkForUpdates": False}
 
 
-def quiet_news(prefix: Path | None = None) -> Path:
-    """Write (or merge into) the environment's ``overrides.json`` so JupyterLab does not ask about news."""
+def quiet_news(prefix: Path | None = None) -> Path | None:
+    """Write (or merge into) the environment's ``overrides.json`` so JupyterLab does not ask about news.
+
+    Returns the file, or None when the environment is not writable (nothing is changed then).
+    """
     path = (prefix or Path(sys.prefix)) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
     try:
         found = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
@@ -31,6 +34,9 @@ def quiet_news(prefix: Path | None = None) -> Path:
     merged = {**_QUIET, **current} if current else dict(_QUIET)
     if settings.get(NOTIFICATION) != merged:
         settings[NOTIFICATION] = merged
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+        except OSError:  # an environment the learner may not write (the course image writes it when built)
+            return None
     return path

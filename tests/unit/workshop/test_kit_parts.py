@@ -6,14 +6,14 @@ import io
 import json
 import shutil
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 
 from portside.errors import HashMismatch, SetupError, UsageError
-from portside.tools import TOOLS
-from portside.workshop.kit import bootstrap, course, images, tools, wheels
+from portside.workshop.kit import bootstrap, course, images, wheels
 from portside.workshop.kit.build import _inside_output, _prepare
 from portside.workshop.kit.files import put_file
 from portside.workshop.kit.manifest import PythonTarget, hash_files, sha256_of
@@ -24,40 +24,20 @@ ROOT = Path(__file__).resolve().parents[3]
 
 # ── wheels ─────────────────────────────────────────────────────────────────────
 
-def test_the_requirements_are_the_course_what_lessons_run_and_the_build_backend() -> None:
-    wanted = wheels.requirements(ROOT)
-    names = {wheels._name(text) for text in wanted}
-    assert {"jupyterlab", "docker", "click", "zizmor", "setuptools", "pip"} <= names
-    # the dev extra's test and lint tools check the course; a learner does not need them
-    assert not names & {"pytest", "pytest-xdist", "nbval", "ruff", "mypy", "types-requests"}
-    assert any(text.startswith("setuptools>=") for text in wanted)   # [build-system] requires, with its bound
-
-
 def _touch(folder: Path, *names: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name in names:
         (folder / name).write_bytes(name.encode())
 
 
-def test_missing_names_each_top_level_requirement_the_folder_cannot_satisfy(tmp_path: Path) -> None:
-    _touch(tmp_path, "click-8.1.7-py3-none-any.whl", "rich-12.0.0-py3-none-any.whl", "PyYAML-6.0.2.tar.gz",
-           "notes.txt")
-    wanted = ["click>=8.1", "rich>=13.7", "pyyaml>=6.0", "cheroot>=10.0", "tomli>=2; python_version < '3.0'"]
-    assert wheels.missing(wanted, tmp_path) == ["rich>=13.7", "cheroot>=10.0"]
-
-
-def test_the_lock_pins_each_project_to_its_files(tmp_path: Path) -> None:
+def test_the_kits_lock_says_how_it_is_installed_and_pins_every_file(tmp_path: Path) -> None:
+    """``requirements.txt`` (portside.setup.wheelhouse's lock): what install.sh runs, then a pin a project."""
     _touch(tmp_path, "click-8.1.7-py3-none-any.whl", "PyYAML-6.0.2-cp311-cp311-manylinux_2_17_x86_64.whl")
-    text = wheels.lock_text(tmp_path)
+    lines = wheels.lock_text(tmp_path).splitlines()
+    assert lines[1] == "# pip install --no-index --find-links wheels --require-hashes -r requirements.txt"
     digest = hash_files(tmp_path)["click-8.1.7-py3-none-any.whl"].sha256
-    assert f"click==8.1.7 \\\n    --hash=sha256:{digest}\n" in text
-    assert "pyyaml==6.0.2 \\\n    --hash=sha256:" in text       # canonical name, as pip compares them
-
-
-def test_a_lock_refuses_two_versions_of_one_project(tmp_path: Path) -> None:
-    _touch(tmp_path, "click-8.1.7-py3-none-any.whl", "click-8.2.0-py3-none-any.whl")
-    with pytest.raises(SetupError, match=r"holds 2 versions of click \(8\.1\.7, 8\.2\.0\)"):
-        wheels.lock_text(tmp_path)
+    assert len(lines) == 4 and lines[2] == f"click==8.1.7 --hash=sha256:{digest}"
+    assert lines[3].startswith("pyyaml==6.0.2 --hash=sha256:")   # canonical name, as pip compares them
 
 
 def test_an_interpreter_the_wheels_are_not_for_is_refused_before_pip_runs() -> None:
@@ -69,17 +49,19 @@ def test_an_interpreter_the_wheels_are_not_for_is_refused_before_pip_runs() -> N
 
 
 def test_wheels_are_resolved_for_every_patch_release_of_the_python() -> None:
-    """Debian 12's Python is 3.11.2; a kit built on 3.11.7 must not carry a wheel that needs 3.11.5."""
-    assert wheels._for(PythonTarget("cpython", "3.11", "linux-x86_64")) == [
-        "--only-binary=:all:", "--python-version", "3.11"]
+    """Debian 12's Python is 3.11.2; a kit built on 3.11.7 must not carry a wheel that needs 3.11.5: the target
+    (what pip's --python-version gets) is X.Y, which pip reads as X.Y.0."""
+    target = wheels.current_target(["click>=8.1"])
+    assert target.version == f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert target.requirements == ["click>=8.1"]
 
 
-def test_pip_runs_without_any_configuration_or_pip_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PIP_FIND_LINKS", "/somewhere/else")
-    monkeypatch.setenv("PIP_INDEX_URL", "https://mirror.example/simple")
-    env = wheels.isolated_env()
-    assert env["PIP_CONFIG_FILE"] == "/dev/null"
-    assert [key for key in env if key.startswith("PIP_")] == ["PIP_CONFIG_FILE"]
+def test_a_wheel_folder_that_is_not_one_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "file.whl").write_bytes(b"")
+    with pytest.raises(UsageError, match=r"--wheels .*file\.whl is not a folder"):
+        wheels.gather(["click"], tmp_path / "out", cache=tmp_path / "cache", source=tmp_path / "file.whl",
+                      offline=True, say=lambda _: None)
+    assert not (tmp_path / "out").exists()
 
 
 # ── the course's files ─────────────────────────────────────────────────────────
@@ -180,16 +162,7 @@ def test_archive_names_and_seeded_repositories() -> None:
     assert seeded_repository("localhost:5000/team/app") == ("course/team/app", "latest")
 
 
-# ── tools, install.sh ──────────────────────────────────────────────────────────
-
-def test_every_pinned_binary_gets_an_origin_for_its_install_record() -> None:
-    """A tool installed before records were kept is carried only when its binary is one the course pinned."""
-    for name, tool in TOOLS.items():
-        pinned = tools._pinned(name)
-        assert set(pinned) == {w.binary_sha256 for w in tool.wheels} | {d.binary_sha256 for d in tool.debs}
-        for origin in pinned.values():
-            assert origin["kind"] == tool.method and origin["sha256"] and origin["file"]
-
+# ── install.sh ────────────────────────────────────────────────────────────────
 
 @pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell")
 def test_install_sh_is_a_valid_script_for_the_kits_python() -> None:

