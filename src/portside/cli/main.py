@@ -13,6 +13,7 @@ module                  commands
 :mod:`.advisories`      ``advisories download|list`` (+ ``trivy-db``, ``publish`` from :mod:`.trivydb`)
 :mod:`.workshop`        ``workshop up|down|status|sheet`` (a room registry for a class)
 :mod:`.kit`             ``kit build|install`` (the offline kit)
+:mod:`.present`         ``present NN`` (a lesson as slides: RISE in JupyterLab, or reveal.js HTML)
 :mod:`.common`          the consoles, ``fail`` (exit 2) and the shared options
 ======================  ==========================================================
 """
@@ -23,7 +24,7 @@ import sys
 
 import click
 
-from portside.cli import advisories, course, engine, images, kit, labs, pipeline, scan, tools, verify, workshop
+from portside.cli import advisories, course, engine, images, kit, labs, pipeline, present, scan, tools, verify, workshop
 from portside.cli.common import err_console
 from portside.errors import PortsideError
 
@@ -38,7 +39,7 @@ def cli() -> None:
 
 for _command in (course.setup, course.start, course.doctor, course.cleanup, course.reset, images.images, tools.tools,
                  labs.lab, labs.labs_group, labs.progress, scan.scan, verify.verify, advisories.advisories,
-                 engine.engine, pipeline.pipeline, workshop.workshop, kit.kit):
+                 engine.engine, pipeline.pipeline, workshop.workshop, kit.kit, present.present):
     cli.add_command(_command)
 
 

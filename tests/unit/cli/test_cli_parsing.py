@@ -9,7 +9,21 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from portside.cli import advisories, course, engine, images, kit, labs, main, pipeline, scan, tools, verify, workshop
+from portside.cli import (
+    advisories,
+    course,
+    engine,
+    images,
+    kit,
+    labs,
+    main,
+    pipeline,
+    present,
+    scan,
+    tools,
+    verify,
+    workshop,
+)
 from portside.cli.main import cli
 from portside.errors import PortsideError, SetupError
 from portside.labs import all_labs
@@ -21,6 +35,7 @@ OWNERS = {
     "images": images.images, "tools": tools.tools, "lab": labs.lab, "labs": labs.labs_group,
     "progress": labs.progress, "scan": scan.scan, "verify": verify.verify, "advisories": advisories.advisories,
     "engine": engine.engine, "pipeline": pipeline.pipeline, "workshop": workshop.workshop, "kit": kit.kit,
+    "present": present.present,
 }
 
 SUBCOMMANDS = {
