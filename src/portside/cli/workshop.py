@@ -109,3 +109,34 @@ def purge_uploads() -> None:
 
     removed = rooms.current().purge_uploads()
     say(f"Removed {removed} unfinished upload(s)." if removed else "No unfinished uploads.")
+
+
+@workshop.group("hub")
+def hub_group() -> None:
+    """The room server: JupyterHub, one course-image server and one Docker Engine per learner (docs/hub.md)."""
+
+
+@hub_group.command("up")
+@click.option("--port", type=int, default=None, help="The hub's port on 127.0.0.1 (default: a free one).")
+def hub_up(port: int | None) -> None:
+    """Start JupyterHub for the room's accounts (run `portside workshop up` first)."""
+    from portside.room import room as rooms
+    from portside.setup import course_image
+    from portside.workshop.hub import hub, image
+
+    rooms.current()  # the hub logs learners in with the room's accounts
+    if not image.exists(course_image.TAG):
+        course_image.build(say=say)
+    if not image.exists():
+        image.build()
+    running = hub.up(rooms.folder(), port=port)
+    say(f"JupyterHub is up at {running.url}: learners log in with the room's accounts (the credentials sheet).")
+
+
+@hub_group.command("down")
+def hub_down() -> None:
+    """Stop the hub: its proxy, every learner's server and engine, their data and bridges."""
+    from portside.workshop.hub import hub
+
+    removed = hub.down()
+    say(f"Stopped {removed['hub']} hub, {removed['servers']} leftover server(s), {removed['engines']} engine(s).")

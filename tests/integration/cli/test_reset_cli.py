@@ -179,7 +179,11 @@ def test_reset_removes_course_state_keeps_the_rest_and_runs_twice(own_namespace:
         # safe to run twice
         again = portside("reset")
         assert again.returncode == 0, again.stderr
-        assert again.stdout.startswith("Nothing to reset: no workshop room, lab, course container")
+        # the throwaway certificate folder is shared by every namespace: another run's registry that stopped
+        # between the two resets leaves one for the second to take, which is not this namespace's state
+        ours = [line for line in again.stdout.splitlines() if "TLS certificate folder" not in line]
+        assert ours[0].startswith("Nothing to reset: no workshop room, lab, course container") or \
+            ours[0].startswith("Kept your lab progress"), again.stdout
         assert "Kept your lab progress" in again.stdout
 
         # --progress: the progress file goes too

@@ -46,7 +46,7 @@ SUBCOMMANDS = {
     "advisories": {"download", "list", "trivy-db", "publish"},
     "engine": {"start", "stop", "status"},
     "pipeline": {"run", "build", "tag", "scan", "push", "sign", "verify", "deploy", "cleanup"},
-    "workshop": {"up", "down", "status", "sheet", "purge-uploads"},
+    "workshop": {"up", "down", "status", "sheet", "purge-uploads", "hub"},
     "kit": {"build", "install", "seed"},
 }
 
