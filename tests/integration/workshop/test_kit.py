@@ -104,7 +104,10 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kit]:
     try:
         buildkit_build(context, tag=extra, labels=course_labels("kit-test"))
         said: list[str] = []
-        result = build(root / "portside-kit", image_names=[*CATALOGUE, extra], tar=True, say=said.append)
+        # offline=False: the wheels come from PyPI into the state folder's cache when it lacks them (CI starts from
+        # an empty one with PORTSIDE_OFFLINE=1, which is about images; this machine reaches PyPI, as make setup does)
+        result = build(root / "portside-kit", image_names=[*CATALOGUE, extra], tar=True, offline=False,
+                       say=said.append)
         _remove(extra)   # the install must bring it back
         print(f"\nkit build: {result.seconds:.1f} s ({', '.join(f'{k} {v:.1f}' for k, v in result.steps.items())});"
               f" {result.manifest.total_size / 1e6:.0f} MB: "
