@@ -81,7 +81,8 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[hub.Hub, di
         pytest.skip("the course's Engine 28 root is missing (run `portside setup` as root)")
     built: list[str] = []
     if not image.exists(course_image.TAG):
-        course_image.build()
+        # as in test_course_image: this engine's stand-in base by its digest, missing wheels from PyPI
+        course_image.build(repin=True, offline=False, say=lambda _: None)
         built.append(course_image.TAG)
     if not image.exists():
         image.build()
