@@ -106,9 +106,20 @@ def requirements(root: Path, *, extras: Iterable[str] = ()) -> list[str]:
     if unknown:
         raise SetupError(f"pyproject.toml has no extra {', '.join(sorted(unknown))}.",
                          hint=f"Its extras: {', '.join(sorted(optional)) or 'none'}.")
+    own = canonicalize_name(str(project["project"].get("name", "")))
+    # an extra may name the project's own extras ("portside[hub]" in dev): those extras are taken instead
+    pending = list(chosen)
+    while pending:
+        for text in optional.get(pending.pop(), []):
+            ref = Requirement(text)
+            if canonicalize_name(ref.name) == own:
+                new = set(ref.extras) - chosen
+                chosen |= new
+                pending += sorted(new & set(optional))
     wanted = [*listed, *backend]
     for extra, texts in optional.items():
-        wanted += [text for text in texts if extra in chosen or _name(text) in LEARNER_EXTRAS]
+        wanted += [text for text in texts
+                   if (extra in chosen or _name(text) in LEARNER_EXTRAS) and canonicalize_name(_name(text)) != own]
     if not any(_name(text) == "pip" for text in wanted):
         wanted.append("pip")
     return list(dict.fromkeys(wanted))

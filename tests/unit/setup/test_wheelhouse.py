@@ -120,3 +120,16 @@ def test_a_lock_refuses_two_versions_of_one_project(tmp_path: Path) -> None:
     _touch(tmp_path, "click-8.1.7-py3-none-any.whl", "click-8.2.0-py3-none-any.whl")
     with pytest.raises(SetupError, match=r"holds 2 versions of click \(8\.1\.7, 8\.2\.0\); a lock pins one"):
         lock_text(tmp_path)
+
+
+def test_an_extra_that_names_the_project_s_own_extras_takes_them_instead(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "Portside"\ndependencies = ["click>=8"]\n'
+        '[project.optional-dependencies]\nhub = ["jupyterhub>=6"]\ndev = ["portside[hub]", "pytest>=8"]\n'
+        '[build-system]\nrequires = ["setuptools>=77"]\n', encoding="utf-8")
+    from portside.setup.wheelhouse import requirements
+
+    found = requirements(tmp_path, extras=("dev",))
+    assert "jupyterhub>=6" in found and "pytest>=8" in found
+    assert not any(text.lower().startswith("portside") for text in found)  # never asked of PyPI
+    assert "jupyterhub>=6" not in requirements(tmp_path)  # not a learner's
