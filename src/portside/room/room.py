@@ -188,18 +188,20 @@ class Room:
         if pid is None:
             return
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and self._token_service_pid() is not None:
+        if not self._gone(pid, within=10):
+            os.kill(pid, signal.SIGKILL)
+            self._gone(pid, within=5)
+
+    def _gone(self, pid: int, *, within: float) -> bool:
+        """Wait up to ``within`` seconds for the token service ``pid`` to exit (reaping it if it is our child)."""
+        deadline = time.monotonic() + within
+        while self._token_service_pid() is not None:
+            if time.monotonic() >= deadline:
+                return False
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
             time.sleep(0.05)
-        if self._token_service_pid() is not None:
-            os.kill(pid, signal.SIGKILL)
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and self._token_service_pid() is not None:
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(pid, os.WNOHANG)
-                time.sleep(0.05)
+        return True
 
     def start_token_service(self) -> None:
         """Start the token service again (after :meth:`stop_token_service`)."""
