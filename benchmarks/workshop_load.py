@@ -637,6 +637,26 @@ def _visible(client: LoadClient, repository: str, tag: str, image: Image) -> dic
             "blobs_present": [b.digest for b in image.blobs if client.blob_exists(repository, b.digest)]}
 
 
+def docker_push_fails(fault: Fault, room: Room, source: str, target: str, login: tuple[str, str]) -> bool:
+    """``docker push`` of local image ``source`` as ``REPOSITORY:TAG`` in the room: True if it failed, as the
+    fault expects (what the learner saw is recorded); the local tag is removed either way."""
+    from portside.engine import transfer
+    from portside.engine.daemon import client as docker_client
+
+    repository, tag = target.rsplit(":", 1)
+    ref = room.endpoint.ref(repository, tag)
+    transfer.tag(source, ref)
+    try:
+        transfer.push(ref, username=login[0], password=login[1], progress=False)
+        return False
+    except PortsideError as err:
+        fault.error("docker push", err)
+        return True
+    finally:
+        with contextlib.suppress(Exception):
+            docker_client().images.remove(ref, noprune=True)
+
+
 def fault_registry_restart(room: Room, learner: str = "learner-01", size_mb: int = 16) -> Fault:
     """The registry restarted while a large blob upload is in flight: a clear failure, nothing partial, a retry works.
 
@@ -737,20 +757,8 @@ def fault_token_service_down(room: Room, learner: str = "learner-02", with_engin
         fault.error("pull with a token held", err)
         fault.facts["held_token_pull_verified"] = 0
     if with_engine:
-        from portside.engine import transfer
-        from portside.engine.daemon import client as docker_client
-
-        ref = room.endpoint.ref(f"{learner}/busybox", "down")
-        transfer.tag("busybox:1.35", ref)
-        try:
-            transfer.push(ref, username=user, password=password, progress=False)
-            fault.facts["docker_push_failed"] = False
-        except PortsideError as err:
-            fault.error("docker push", err)
-            fault.facts["docker_push_failed"] = True
-        finally:
-            with contextlib.suppress(Exception):
-                docker_client().images.remove(ref, noprune=True)
+        fault.facts["docker_push_failed"] = docker_push_fails(fault, room, "busybox:1.35", f"{learner}/busybox:down",
+                                                              (user, password))
     began = time.perf_counter()
     start_token_service(room)
     fault.facts["start_s"] = round(time.perf_counter() - began, 2)
@@ -866,20 +874,8 @@ def fault_disk_full(room: Room, learner: str = "learner-01", with_engine: bool =
     fault.facts["purged"] = purge_uploads(room)
     fault.facts["used_after_purge_pct"] = _used_pct(room)
     if with_engine:
-        from portside.engine import transfer
-        from portside.engine.daemon import client as docker_client
-
-        ref = room.endpoint.ref(f"{learner}/debian", "full")
-        transfer.tag("debian:bookworm-slim", ref)
-        try:
-            transfer.push(ref, username=user, password=password, progress=False)
-            fault.facts["docker_push_failed"] = False
-        except PortsideError as err:
-            fault.error("docker push", err)
-            fault.facts["docker_push_failed"] = True
-        finally:
-            with contextlib.suppress(Exception):
-                docker_client().images.remove(ref, noprune=True)
+        fault.facts["docker_push_failed"] = docker_push_fails(fault, room, "debian:bookworm-slim",
+                                                              f"{learner}/debian:full", (user, password))
         fault.facts["docker_push_tags"] = looker.tags(f"{learner}/debian")
         fault.facts["used_after_docker_push_pct"] = _used_pct(room)
         purge_uploads(room)
@@ -971,11 +967,8 @@ def fresh_room(learners: int, storage_mb: int | None = None) -> Iterator[Room]:
     """A room of this namespace for the length of the block, down afterwards whatever happens."""
     from portside.room import room as rooms
 
-    room = rooms.up(learners=learners, storage_mb=storage_mb)
-    try:
+    with rooms.up(learners=learners, storage_mb=storage_mb) as room:
         yield room
-    finally:
-        room.down()
 
 
 def measure(learners: int, rounds: int, shape: Shape, engine_clients: int, with_open: bool) -> dict[str, Any]:

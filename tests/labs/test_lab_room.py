@@ -18,11 +18,8 @@ from portside.workshop.board import board
 
 @pytest.fixture(scope="module")
 def room() -> Iterator[rooms.Room]:
-    found = rooms.up(2)
-    try:
+    with rooms.up(2) as found:
         yield found
-    finally:
-        found.down()
 
 
 @pytest.fixture

@@ -10,13 +10,27 @@ checked 2026-12-01). A learner's own choice in JupyterLab's settings still wins.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
-__all__ = ["NOTIFICATION", "quiet_news"]
+from portside.errors import SetupError
+
+__all__ = ["NOTIFICATION", "jupyter_executable", "quiet_news"]
 
 NOTIFICATION = "@jupyterlab/apputils-extension:notification"
 _QUIET = {"fetchNews": "false", "checkForUpdates": False}
+
+
+def jupyter_executable() -> str:
+    """The ``jupyter`` command of this environment (beside its Python), else the first on ``PATH``.
+
+    Raises ``SetupError`` when there is none: JupyterLab is part of ``make setup``.
+    """
+    found = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or shutil.which("jupyter")
+    if found is None:
+        raise SetupError("JupyterLab is not installed in this environment.", hint="Run `make setup` first.")
+    return found
 
 
 def quiet_news(prefix: Path | None = None) -> Path | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import click
 from rich.table import Table
 
 from portside.cli.common import console, say
-from portside.errors import PortsideError, SetupError
+from portside.errors import PortsideError
 
 __all__ = ["cleanup", "doctor", "reset", "setup", "start"]
 
@@ -60,10 +59,9 @@ def start(port: int) -> None:
     from portside.base.paths import project_root
 
     root = project_root() or Path.cwd()
-    jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or shutil.which("jupyter")
-    if jupyter is None:
-        raise SetupError("JupyterLab is not installed in this environment.", hint="Run `make setup` first.")
-    from portside.base.jupyterlab import quiet_news
+    from portside.base.jupyterlab import jupyter_executable, quiet_news
+
+    jupyter = jupyter_executable()
 
     quiet_news()  # no first-run toast asking about Jupyter's news over the lesson (a room has no internet anyway)
     argv = [jupyter, "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",

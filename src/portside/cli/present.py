@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import secrets
-import shutil
 import sys
 from pathlib import Path
 
@@ -50,9 +49,9 @@ def present(lesson: str, port: int, no_browser: bool, html_dir: Path | None, rev
         raise SetupError("RISE, the slides extension for JupyterLab, is not installed in this environment.",
                          hint="Install it with `pip install jupyterlab-rise`, or use `portside present "
                               f"{lesson} --html DIR` for slides without a kernel.")
-    jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or shutil.which("jupyter")
-    if jupyter is None:
-        raise SetupError("JupyterLab is not installed in this environment.", hint="Run `make setup` first.")
+    from portside.base.jupyterlab import jupyter_executable
+
+    jupyter = jupyter_executable()
     root = project_root() or Path.cwd()
     url_path = slides.rise_path(path, root)
     # the token goes to JupyterLab by its environment (not on its command line, where `ps` would show it), and

@@ -81,12 +81,18 @@ class RoomStatus:
 
 
 class Room:
-    """A running room, read from its ``room.json``."""
+    """A running room, read from its ``room.json``; ``with up(N) as room:`` takes it down at the end."""
 
     def __init__(self, settings: RoomSettings, path: Path) -> None:
         self.settings = settings
         self.folder = path
         self.accounts = Accounts(path)
+
+    def __enter__(self) -> Room:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.down()
 
     # -- addresses ---------------------------------------------------------------------------------
     @property

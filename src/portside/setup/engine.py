@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from portside.base.debian import mirror_for
 from portside.base.proc import run, which
 from portside.engine import provided
 from portside.errors import EngineUnavailable, HashMismatch, SetupError, ToolError
+from portside.setup.engine_root import ip, spawn
 
 __all__ = ["MIN_CURRENT", "PACKAGES", "EnginePin", "ensure", "is_running", "start", "stop"]
 
@@ -70,34 +70,6 @@ PACKAGES: tuple[EnginePin, ...] = (
 )
 #: unpinned helpers the engine needs inside its root (their versions follow the pinned packages' dependencies)
 _EXTRA = ("iptables", "ca-certificates", "mount")
-
-_LAUNCH = r"""
-set -eu
-R=$1; shift
-mount --make-rprivate /
-mount --bind "$R" "$R"
-mount --rbind /proc "$R/proc"
-mount --rbind /sys "$R/sys"
-mount --rbind /dev "$R/dev"
-mount -t tmpfs -o mode=755 tmpfs "$R/run"
-mkdir -p "$R/run/portside" "$R/var/lib/docker" "$R/var/lib/containerd" "$R/etc/docker" "$R/.oldroot"
-mount --bind "$PORTSIDE_ENGINE_HOME/data/docker" "$R/var/lib/docker"
-mount --bind "$PORTSIDE_ENGINE_HOME/data/containerd" "$R/var/lib/containerd"
-mount --bind "$PORTSIDE_ENGINE_HOME/etc" "$R/etc/docker"
-mount --bind /run/portside "$R/run/portside"
-# `docker run -v /path/on/host:…` names a path of the host: show the engine the host's own folders at the same
-# paths (everything at the top level but the system's folders, which the engine's root brings itself)
-for d in /*/; do
-    d=${d%/}
-    case "$d" in
-        /bin|/boot|/dev|/etc|/lib|/lib32|/lib64|/libx32|/lost+found|/proc|/run|/sbin|/sys|/usr|/var|/.oldroot) ;;
-        *) [ -L "$d" ] || { mkdir -p "$R$d" && mount --rbind "$d" "$R$d"; } ;;
-    esac
-done
-cd "$R"
-pivot_root . .oldroot
-exec /usr/sbin/chroot . /bin/sh -c 'umount -l /.oldroot && exec "$@"' sh "$@"
-"""
 
 
 def _root() -> Path:
@@ -166,15 +138,11 @@ def _daemon_json() -> str:
     }, indent=2) + "\n"
 
 
-def _ip(*args: str, check: bool = True) -> bool:
-    return run(["ip", *args], timeout=20, check=check, what=f"ip {' '.join(args)}").ok
-
-
 def _bridge_up() -> None:
-    if not _ip("link", "show", provided.BRIDGE, check=False):
-        _ip("link", "add", provided.BRIDGE, "type", "bridge")
-        _ip("addr", "add", provided.BRIDGE_CIDR, "dev", provided.BRIDGE)
-    _ip("link", "set", provided.BRIDGE, "up")
+    if not ip("link", "show", provided.BRIDGE, check=False):
+        ip("link", "add", provided.BRIDGE, "type", "bridge")
+        ip("addr", "add", provided.BRIDGE_CIDR, "dev", provided.BRIDGE)
+    ip("link", "set", provided.BRIDGE, "up")
 
 
 _RULE = ["-s", provided.ROUTED_CIDR, "-d", provided.ROUTED_CIDR, "-m", "comment", "--comment", "portside engine",
@@ -263,14 +231,8 @@ def start(say: Say = print) -> str:
     log = home / "dockerd.log"
     say(f"Starting Docker Engine {PACKAGES[0].version.split('+')[0]} (containerd image store, BuildKit) "
         f"at {address} (log: {log})…")
-    env = {**os.environ, "PORTSIDE_ENGINE_HOME": str(home),
-           "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            ["unshare", "--mount", "--propagation", "private", "sh", "-c", _LAUNCH, "sh", str(root),
-             "dockerd", "--config-file", "/etc/docker/daemon.json"],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env,
-        )
+    proc = spawn(root, home, sockets=(provided.SOCKET.parent, str(provided.SOCKET.parent)), host_folders=True,
+                 log=log)
     _pidfile().write_text(f"{proc.pid}\n")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -304,8 +266,8 @@ def stop(say: Say = print) -> bool:
     provided.ROOT_LINK.unlink(missing_ok=True)
     if os.geteuid() == 0:
         _forwarding(False)
-        if which("ip") and _ip("link", "show", provided.BRIDGE, check=False):
-            _ip("link", "delete", provided.BRIDGE, check=False)
+        if which("ip") and ip("link", "show", provided.BRIDGE, check=False):
+            ip("link", "delete", provided.BRIDGE, check=False)
     return pid is not None
 
 

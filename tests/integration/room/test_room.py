@@ -21,11 +21,8 @@ from portside.room.tokens import load_signing_key
 
 @pytest.fixture(scope="module")
 def room() -> Iterator[rooms.Room]:
-    found = rooms.up(2)
-    try:
+    with rooms.up(2) as found:
         yield found
-    finally:
-        found.down()
 
 
 def challenge(url: str) -> dict[str, str]:

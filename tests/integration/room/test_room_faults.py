@@ -25,20 +25,14 @@ load: Any = importlib.import_module("workshop_load")
 
 @pytest.fixture
 def room() -> Iterator[rooms.Room]:
-    room = rooms.up(learners=3)
-    try:
+    with rooms.up(learners=3) as room:
         yield room
-    finally:
-        room.down()
 
 
 @pytest.fixture
 def full_room() -> Iterator[rooms.Room]:
-    room = rooms.up(learners=2, storage_mb=24)
-    try:
+    with rooms.up(learners=2, storage_mb=24) as room:
         yield room
-    finally:
-        room.down()
 
 
 def kind(seen: dict[str, Any]) -> type[errors.PortsideError]:

@@ -36,34 +36,16 @@ from pathlib import Path
 import docker
 
 from portside.base.paths import run_dir
-from portside.base.proc import run, which
+from portside.base.proc import which
 from portside.engine import provided
 from portside.errors import EngineUnavailable, SetupError, UsageError
+from portside.setup.engine_root import ip, spawn
 
 __all__ = ["LearnerEngine", "engine_for", "process_alive", "running", "seed", "start", "stop", "stop_all"]
 
 #: one learner's bridge: ``phubNN`` with ``10.220.NN.1/24``; its user-defined networks from ``10.221.NN.0/24``
 BRIDGE_PREFIX = "phub"
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
-
-_LAUNCH = r"""
-set -eu
-R=$1; H=$2; shift 2
-mount --make-rprivate /
-mount --bind "$R" "$R"
-mount --rbind /proc "$R/proc"
-mount --rbind /sys "$R/sys"
-mount --rbind /dev "$R/dev"
-mount -t tmpfs -o mode=755 tmpfs "$R/run"
-mkdir -p "$R/run/learner"
-mount --bind "$H/data/docker" "$R/var/lib/docker"
-mount --bind "$H/data/containerd" "$R/var/lib/containerd"
-mount --bind "$H/etc" "$R/etc/docker"
-mount --bind "$H/sock" "$R/run/learner"
-cd "$R"
-pivot_root . .oldroot
-exec /usr/sbin/chroot . /bin/sh -c 'umount -l /.oldroot && exec "$@"' sh "$@"
-"""
 
 
 @dataclass(frozen=True)
@@ -163,10 +145,6 @@ def _daemon_json(engine: LearnerEngine) -> str:
     }, indent=2) + "\n"
 
 
-def _ip(*args: str, check: bool = True) -> bool:
-    return run(["ip", *args], timeout=20, check=check, what=f"ip {' '.join(args)}").ok
-
-
 def _root() -> Path:
     root = provided.engine_root().resolve()
     if not (root / "usr" / "sbin" / "dockerd").is_file():
@@ -190,17 +168,12 @@ def start(engine: LearnerEngine, *, timeout: float = 60) -> LearnerEngine:
         (engine.home / sub).mkdir(parents=True, exist_ok=True)
     (engine.home / "etc" / "daemon.json").write_text(_daemon_json(engine))
     engine.socket.unlink(missing_ok=True)
-    if not _ip("link", "show", engine.bridge, check=False):
-        _ip("link", "add", engine.bridge, "type", "bridge")
-        _ip("addr", "add", f"10.220.{engine.index}.1/24", "dev", engine.bridge)
-    _ip("link", "set", engine.bridge, "up")
-    env = {**os.environ, "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-    env.pop("DOCKER_HOST", None)
-    with open(engine.log, "ab") as out:
-        proc = subprocess.Popen(
-            ["unshare", "--mount", "--propagation", "private", "sh", "-c", _LAUNCH, "sh", str(root),
-             str(engine.home), "dockerd", "--config-file", "/etc/docker/daemon.json"],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+    if not ip("link", "show", engine.bridge, check=False):
+        ip("link", "add", engine.bridge, "type", "bridge")
+        ip("addr", "add", f"10.220.{engine.index}.1/24", "dev", engine.bridge)
+    ip("link", "set", engine.bridge, "up")
+    proc = spawn(root, engine.home, sockets=(engine.home / "sock", "/run/learner"), host_folders=False,
+                 log=engine.log)
     engine.pidfile.write_text(f"{proc.pid}\n")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
@@ -252,8 +225,8 @@ def stop(engine: LearnerEngine, *, remove_data: bool = True) -> bool:
             process_alive(pid)
     engine.pidfile.unlink(missing_ok=True)
     engine.socket.unlink(missing_ok=True)
-    if which("ip") and _ip("link", "show", engine.bridge, check=False):
-        _ip("link", "delete", engine.bridge, check=False)
+    if which("ip") and ip("link", "show", engine.bridge, check=False):
+        ip("link", "delete", engine.bridge, check=False)
     if remove_data:
         shutil.rmtree(engine.home, ignore_errors=True)
     return pid is not None
