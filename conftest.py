@@ -19,6 +19,9 @@ notebooks in ``notebooks/`` and ``labs/solutions/``.
   test files (or single tests) that use such a name (:data:`SHARED_NAMES`) run on one
   worker of a run and under a machine-wide lock, so two runs take turns on them instead
   of re-pointing each other's tags.
+* **A cell that builds with a registry cache runs on a quiet engine.** Whether BuildKit takes a step
+  from an imported cache can depend on what else it is building at that moment (:func:`_quiet`): lesson
+  06's cache cells run while no other test runs, on any worker of any run on this machine.
 * **A fixture makes sure of what it needs.** An image several test files use (the demo
   app, :func:`pyapp_images`) is built by whichever process asks first and found by the
   others: no test waits for another worker, and a file runs alone just as well.
@@ -59,6 +62,9 @@ _LOCKS = Path(tempfile.gettempdir()) / "portside-test-locks"
 #: the run's id (``test-…``), set by the controller and inherited by its workers
 RUN_ENV = "PORTSIDE_TEST_RUN"
 _held: list[IO[str]] = []
+#: the locks that keep the engine quiet for a notebook cell that builds with a registry cache (see _quiet)
+QUIET_GATE, QUIET_ENGINE = "quiet-engine-gate", "quiet-engine"
+_quiet_held: list[IO[str]] = []
 
 
 def _worker(config: pytest.Config) -> str | None:
@@ -100,10 +106,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def _open_lock(name: str) -> IO[str]:
+    _LOCKS.mkdir(mode=0o777, exist_ok=True)
+    return open(_LOCKS / f"{name}.lock", "w")  # closed by _release
+
+
 def _acquire(name: str) -> IO[str]:
     """Take the exclusive lock ``name``, shared by every process on this machine (two runs, or the workers of one)."""
-    _LOCKS.mkdir(mode=0o777, exist_ok=True)
-    handle = open(_LOCKS / f"{name}.lock", "w")  # closed by _release
+    handle = _open_lock(name)
     fcntl.flock(handle, fcntl.LOCK_EX)
     return handle
 
@@ -111,6 +121,38 @@ def _acquire(name: str) -> IO[str]:
 def _release(handle: IO[str]) -> None:
     fcntl.flock(handle, fcntl.LOCK_UN)
     handle.close()
+
+
+def _quiet(item: pytest.Item | None) -> bool:
+    """A notebook cell that builds exporting or importing BuildKit's cache through a registry (lesson 06's CI part).
+
+    Its stored output says whether the warm build took its steps from the imported cache, and BuildKit can
+    silently leave an imported cache unused for a step that another build is solving at the same moment
+    (moby/buildkit#4674, "concurrent requests may skip loading some cache paths", open when checked on
+    2026-12-02). On a learner's machine nothing else builds meanwhile; in the suite two other workers do, and
+    one CI run saw the warm build rebuild everything. So such a cell runs while no other test runs on this
+    machine: it closes a gate that every test passes on its way in, then waits for the running ones to end.
+    """
+    cell = getattr(item, "cell", None)
+    source = cell.get("source", "") if isinstance(cell, dict) else ""
+    return isinstance(source, str) and ("cache_from=" in source or "cache_to=" in source)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Every other test runs holding the engine lock shared, once past the gate a quiet cell may have closed."""
+    if _quiet_held:
+        yield
+        return
+    with _open_lock(QUIET_GATE) as gate:
+        fcntl.flock(gate, fcntl.LOCK_SH)
+        fcntl.flock(gate, fcntl.LOCK_UN)
+    engine = _open_lock(QUIET_ENGINE)
+    fcntl.flock(engine, fcntl.LOCK_SH)
+    try:
+        yield
+    finally:
+        _release(engine)
 
 
 def _shared_nodeid(nodeid: str) -> bool:
@@ -156,14 +198,23 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     os.environ["PORTSIDE_PROGRESS"] = str(progress.with_name(f"{Path(str(item.fspath)).stem}.json"))
     if _shared(item) and not _held:
         _held.append(_acquire(SHARED_GROUP))  # held across tests, released in pytest_runtest_teardown
+    if _quiet(item) and not _quiet_held:  # held across consecutive quiet cells, released in pytest_runtest_teardown
+        gate = _open_lock(QUIET_GATE)
+        fcntl.flock(gate, fcntl.LOCK_EX)  # no other test starts from now on…
+        engine = _open_lock(QUIET_ENGINE)
+        fcntl.flock(engine, fcntl.LOCK_EX)  # …and the running ones have ended
+        _quiet_held.extend([engine, gate])
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    """Release it once the next test is not a shared-name one (module fixtures are torn down first)."""
+    """Release them once the next test is not a shared-name one, or not a quiet cell (module fixtures go first)."""
     yield
     if _held and not _shared(nextitem):
         _release(_held.pop())
+    if _quiet_held and not _quiet(nextitem):
+        while _quiet_held:
+            _release(_quiet_held.pop(0))
 
 
 def _run_id() -> str:

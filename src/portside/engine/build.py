@@ -27,11 +27,25 @@ from portside.engine import provided
 from portside.engine.daemon import client
 from portside.errors import ToolMissing, build_error
 
-__all__ = ["BuildResult", "build", "buildx", "log_steps"]
+__all__ = ["BuildResult", "CacheImport", "build", "buildx", "log_cache_imports", "log_steps"]
 
 #: BuildKit's plain log: ``#7 [2/3] RUN pip install …`` opens a step, ``#7 DONE 1.2s`` / ``#7 CACHED`` ends it
 _STEP = re.compile(r"^#(?P<n>\d+) \[(?P<stage>[^\]]+)\] (?P<text>.+)$")
 _CACHED = re.compile(r"^#(?P<n>\d+) CACHED$")
+#: ``--cache-from``: ``#3 importing cache manifest from REF``, then ``#3 DONE 0.1s`` or ``#3 ERROR: …``
+_IMPORT = re.compile(r"^#(?P<n>\d+) importing cache manifest from (?P<ref>\S+)$")
+_ERROR = re.compile(r"^#(?P<n>\d+) ERROR: (?P<message>.+)$")
+
+
+@dataclass(frozen=True)
+class CacheImport:
+    """A cache BuildKit was told to import (``--cache-from``), and its error if the import failed.
+
+    A failed import does not fail the build: BuildKit builds on without that cache.
+    """
+
+    ref: str
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,10 @@ class BuildResult:
         """Each Dockerfile step BuildKit ran, as ``(stage, instruction, came from cache)``, in log order."""
         return log_steps(self.log)
 
+    def cache_imports(self) -> list[CacheImport]:
+        """The caches the build imported (``--cache-from``), each with BuildKit's error if it could not."""
+        return log_cache_imports(self.log)
+
 
 def log_steps(lines: Sequence[str]) -> list[tuple[str, str, bool]]:
     """The steps of a ``--progress=plain`` log (see :meth:`BuildResult.steps`)."""
@@ -63,6 +81,20 @@ def log_steps(lines: Sequence[str]) -> list[tuple[str, str, bool]]:
         if hit:
             cached.add(hit["n"])
     return [(stage, text, n in cached) for n, (stage, text) in opened.items()]
+
+
+def log_cache_imports(lines: Sequence[str]) -> list[CacheImport]:
+    """The cache imports of a ``--progress=plain`` log (see :meth:`BuildResult.cache_imports`)."""
+    refs: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for line in lines:
+        found = _IMPORT.match(line.strip())
+        if found:
+            refs.setdefault(found["n"], found["ref"])
+        failed = _ERROR.match(line.strip())
+        if failed:
+            errors.setdefault(failed["n"], failed["message"])
+    return [CacheImport(ref, errors.get(n)) for n, ref in refs.items()]
 
 
 def buildx() -> Any:
