@@ -3,7 +3,7 @@ plain log, and the image store named by ``GET /info``."""
 
 from __future__ import annotations
 
-from portside.engine.build import log_steps
+from portside.engine.build import CacheImport, log_cache_imports, log_steps
 from portside.engine.daemon import image_store
 from portside.engine.transfer import _pushed_digest
 
@@ -58,3 +58,29 @@ def test_the_image_store_is_read_off_the_driver_status() -> None:
     classic = {"Driver": "overlay2", "DriverStatus": [["Backing Filesystem", "extfs"], ["Supports d_type", "true"]]}
     assert image_store(containerd) == "containerd"
     assert image_store(classic) == "classic"
+
+
+#: two warm builds with ``--cache-from`` on Engine 28.5 (lines as printed, 2026-12-02): a cache that is there,
+#: and a reference with no cache behind it, which BuildKit reports and then builds on without
+IMPORTED = """#5 importing cache manifest from localhost:46481/team/app:buildcache
+#5 inferred cache manifest type: application/vnd.oci.image.manifest.v1+json done
+#5 DONE 0.0s
+
+#6 [2/2] RUN echo cache-imports-sample > /x
+#6 CACHED""".splitlines()
+NOT_THERE = """#4 importing cache manifest from localhost:46481/team/app:nope
+#4 ERROR: failed to configure registry cache importer: localhost:46481/team/app:nope: not found
+
+#6 [2/2] RUN echo cache-imports-sample > /x
+#6 CACHED
+------
+ > importing cache manifest from localhost:46481/team/app:nope:
+------""".splitlines()
+
+
+def test_a_cache_import_is_read_with_its_outcome() -> None:
+    assert log_cache_imports(IMPORTED) == [CacheImport("localhost:46481/team/app:buildcache", None)]
+    assert log_cache_imports(NOT_THERE) == [CacheImport(
+        "localhost:46481/team/app:nope",
+        "failed to configure registry cache importer: localhost:46481/team/app:nope: not found")]
+    assert log_cache_imports(PLAIN_LOG) == []
