@@ -138,23 +138,6 @@ def _quiet(item: pytest.Item | None) -> bool:
     return isinstance(source, str) and ("cache_from=" in source or "cache_to=" in source)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """Every other test runs holding the engine lock shared, once past the gate a quiet cell may have closed."""
-    if _quiet_held:
-        yield
-        return
-    with _open_lock(QUIET_GATE) as gate:
-        fcntl.flock(gate, fcntl.LOCK_SH)
-        fcntl.flock(gate, fcntl.LOCK_UN)
-    engine = _open_lock(QUIET_ENGINE)
-    fcntl.flock(engine, fcntl.LOCK_SH)
-    try:
-        yield
-    finally:
-        _release(engine)
-
-
 def _shared_nodeid(nodeid: str) -> bool:
     """The test ``nodeid`` (``path/file.py::test[id]``) uses a shared name: its file, or it alone, is listed."""
     file, _, test = nodeid.partition("::")
@@ -188,7 +171,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Give each file its own lab progress; take the machine-wide lock before a run of shared-name files.
+    """Give each file its own lab progress (the locks are taken in pytest_runtest_protocol).
 
     Lab progress: a notebook's kernel starts with its file's first test and inherits this
     environment, so lesson 00's progress table shows what lesson 00 did, not what a lab
@@ -196,25 +179,52 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """
     progress = Path(os.environ["PORTSIDE_PROGRESS"])
     os.environ["PORTSIDE_PROGRESS"] = str(progress.with_name(f"{Path(str(item.fspath)).stem}.json"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """A test's machine-wide locks, always in this order (so two runs never wait on each other in a circle):
+
+    1. the shared-name lock, before a run of shared-name files (held across them, released in teardown);
+    2. the quiet gate: a quiet cell closes it (no other test starts from then on); every other test passes it;
+    3. the engine lock: a quiet cell takes it exclusive (the tests running elsewhere have ended), every other
+       test holds it shared for its whole run, fixtures' set-up and tear-down included.
+
+    A quiet cell keeps both for the next cell if that is quiet too.
+    """
     if _shared(item) and not _held:
-        _held.append(_acquire(SHARED_GROUP))  # held across tests, released in pytest_runtest_teardown
-    if _quiet(item) and not _quiet_held:  # held across consecutive quiet cells, released in pytest_runtest_teardown
-        gate = _open_lock(QUIET_GATE)
-        fcntl.flock(gate, fcntl.LOCK_EX)  # no other test starts from now on…
-        engine = _open_lock(QUIET_ENGINE)
-        fcntl.flock(engine, fcntl.LOCK_EX)  # …and the running ones have ended
-        _quiet_held.extend([engine, gate])
+        _held.append(_acquire(SHARED_GROUP))
+    if _quiet(item):
+        if not _quiet_held:
+            gate = _open_lock(QUIET_GATE)
+            fcntl.flock(gate, fcntl.LOCK_EX)
+            engine = _open_lock(QUIET_ENGINE)
+            fcntl.flock(engine, fcntl.LOCK_EX)
+            _quiet_held.extend([engine, gate])
+        try:
+            yield
+        finally:
+            if not _quiet(nextitem):
+                while _quiet_held:
+                    _release(_quiet_held.pop(0))
+        return
+    with _open_lock(QUIET_GATE) as gate:
+        fcntl.flock(gate, fcntl.LOCK_SH)
+        fcntl.flock(gate, fcntl.LOCK_UN)
+    engine = _open_lock(QUIET_ENGINE)
+    fcntl.flock(engine, fcntl.LOCK_SH)
+    try:
+        yield
+    finally:
+        _release(engine)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    """Release them once the next test is not a shared-name one, or not a quiet cell (module fixtures go first)."""
+    """Release the shared-name lock once the next test is not a shared-name one (module fixtures go first)."""
     yield
     if _held and not _shared(nextitem):
         _release(_held.pop())
-    if _quiet_held and not _quiet(nextitem):
-        while _quiet_held:
-            _release(_quiet_held.pop(0))
 
 
 def _run_id() -> str:
