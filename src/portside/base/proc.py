@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from portside.errors import ToolError, ToolMissing
 
-__all__ = ["Result", "run", "which"]
+__all__ = ["Result", "alive", "run", "terminate", "which"]
 
 
 @dataclass(frozen=True)
@@ -69,3 +71,33 @@ def run(
         raise ToolError(f"{what or Path(argv[0]).name} failed (exit {proc.returncode}).", command=argv,
                         returncode=proc.returncode, stderr=proc.stderr or proc.stdout, hint=hint)
     return result
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs; reaps it first if it is an exited child of this process."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def terminate(pid: int, *, timeout: float = 30) -> bool:
+    """SIGTERM ``pid``, wait up to ``timeout`` seconds for it to exit, then SIGKILL it; False if it was not running."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive(pid):
+        time.sleep(0.2)
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+        alive(pid)
+    return True

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portside.base.debian import mirror_for
-from portside.base.proc import run, which
+from portside.base.proc import run, terminate, which
 from portside.engine import provided
 from portside.errors import EngineUnavailable, HashMismatch, SetupError, ToolError
 from portside.setup.engine_root import ip, spawn
@@ -251,16 +251,7 @@ def stop(say: Say = print) -> bool:
     pid = _pid()
     if pid is not None:
         say(f"Stopping the course's Docker Engine (pid {pid})…")
-        os.kill(pid, 15)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                break
-            time.sleep(0.2)
-        else:
-            os.kill(pid, 9)
+        terminate(pid)
     _pidfile().unlink(missing_ok=True)
     provided.SOCKET.unlink(missing_ok=True)
     provided.ROOT_LINK.unlink(missing_ok=True)

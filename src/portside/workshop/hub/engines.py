@@ -27,7 +27,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -36,12 +35,12 @@ from pathlib import Path
 import docker
 
 from portside.base.paths import run_dir
-from portside.base.proc import which
+from portside.base.proc import terminate, which
 from portside.engine import provided
 from portside.errors import EngineUnavailable, SetupError, UsageError
 from portside.setup.engine_root import ip, spawn
 
-__all__ = ["LearnerEngine", "engine_for", "process_alive", "running", "seed", "start", "stop", "stop_all"]
+__all__ = ["LearnerEngine", "engine_for", "running", "seed", "start", "stop", "stop_all"]
 
 #: one learner's bridge: ``phubNN`` with ``10.220.NN.1/24``; its user-defined networks from ``10.221.NN.0/24``
 BRIDGE_PREFIX = "phub"
@@ -103,20 +102,6 @@ class LearnerEngine:
         finally:
             api.close()  # at once: a stopping dockerd waits for the connections left open
         return True
-
-
-def process_alive(pid: int) -> bool:
-    """Whether ``pid`` still runs; reaps it if it is a child of this process (the hub starts the engines)."""
-    try:
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
 
 
 def _engines_dir() -> Path:
@@ -215,14 +200,7 @@ def stop(engine: LearnerEngine, *, remove_data: bool = True) -> bool:
         finally:
             api.close()
     if pid is not None:
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and process_alive(pid):
-            time.sleep(0.2)
-        if process_alive(pid):
-            os.kill(pid, signal.SIGKILL)
-            time.sleep(0.5)
-            process_alive(pid)
+        terminate(pid)
     engine.pidfile.unlink(missing_ok=True)
     engine.socket.unlink(missing_ok=True)
     if which("ip") and ip("link", "show", engine.bridge, check=False):

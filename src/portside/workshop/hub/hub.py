@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ import requests
 
 from portside.base.labels import KIND, course_filter
 from portside.base.paths import run_dir, state_dir
-from portside.base.proc import run, which
+from portside.base.proc import run, terminate, which
 from portside.engine.daemon import client
 from portside.errors import RoomError, SetupError
 from portside.registry.ports import free_port
@@ -151,18 +150,7 @@ def _kill(pidfile: Path, timeout: float = 30) -> None:
         pid = int(pidfile.read_text().strip())
     except (OSError, ValueError):
         return
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except OSError:
-        pidfile.unlink(missing_ok=True)
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and engines.process_alive(pid):
-        time.sleep(0.2)
-    if engines.process_alive(pid):
-        os.kill(pid, signal.SIGKILL)
-        time.sleep(0.5)
-        engines.process_alive(pid)
+    terminate(pid, timeout=timeout)
     pidfile.unlink(missing_ok=True)
 
 
